@@ -1,0 +1,54 @@
+# uinet — top-level convenience wrapper around CMake/Ninja/CTest.
+#   make demo       install what is missing, build, run `uinet demo`
+#   make test       install what is missing, build, run every test label
+#   make test-asan  the suite under ASan+UBSan in build-asan/
+#   make fuzz       libFuzzer targets with clang in build-fuzz/ (FUZZ_SECONDS each)
+#   make sim-long   the simulation suite over many more seeds
+JOBS ?= 2
+BUILD ?= build
+CMAKE_FLAGS ?=
+FUZZ_SECONDS ?= 60
+CTEST = ctest --test-dir
+
+.PHONY: all deps deps-test deps-fuzz configure build demo test test-asan fuzz sim-long clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh build
+deps-test:
+	@scripts/install-deps.sh test
+deps-fuzz:
+	@scripts/install-deps.sh fuzz
+
+$(BUILD)/build.ninja:
+	cmake -S . -B $(BUILD) -G Ninja $(CMAKE_FLAGS)
+
+configure: $(BUILD)/build.ninja
+
+build: deps configure
+	cmake --build $(BUILD) -j $(JOBS)
+
+demo: build
+	./$(BUILD)/tools/uinet demo
+
+test: deps-test configure
+	cmake --build $(BUILD) -j $(JOBS)
+	$(CTEST) $(BUILD) --output-on-failure -j $(JOBS) -LE bench
+	$(CTEST) $(BUILD) --output-on-failure -L bench
+
+test-asan: deps-test
+	cmake -S . -B build-asan -G Ninja -DUINET_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+	cmake --build build-asan -j $(JOBS)
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 $(CTEST) build-asan --output-on-failure -j $(JOBS) -LE bench
+
+fuzz: deps-fuzz
+	CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DUINET_FUZZ=ON -DUINET_SANITIZE=ON -DUINET_TOOLS=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo
+	cmake --build build-fuzz -j $(JOBS)
+	FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run-all.sh build-fuzz
+
+sim-long: build
+	UINET_SIM_SEEDS=20000 $(CTEST) $(BUILD) --output-on-failure -j $(JOBS) -L sim
+
+clean:
+	rm -rf build build-asan build-fuzz
