@@ -5,9 +5,8 @@
 //    number of pieces of any length: an odd trailing byte of one add() is
 //    paired with the first byte of the next, so the result equals the sum
 //    over the concatenation (RFC 1071 section 2 "(A) commutative and
-//    associative"). add16()/add32() add whole words and must only be called
-//    at an even byte position (i.e. never between two add() calls whose
-//    combined length so far is odd); that is how pseudo headers are used.
+//    associative"). add16()/add32() add big-endian words as if their bytes
+//    were add()ed, so they too may follow an odd-length piece.
 //  * finish() is the value to store in a header (folded and complemented);
 //    sum() is the folded, uncomplemented sum. A packet verifies when the sum
 //    over it, checksum field included, is 0xffff (finish() == 0).
@@ -29,8 +28,15 @@ public:
     constexpr Checksum() = default;
 
     void add(Bytes data) noexcept;
-    void add16(std::uint16_t v) noexcept { acc_ += v; }
-    void add32(std::uint32_t v) noexcept { acc_ += (v >> 16) + (v & 0xffffu); }
+    // A big-endian 16/32-bit value, as if its bytes were add()ed.
+    void add16(std::uint16_t v) noexcept {
+        if (odd_) return add_word_unaligned(v);
+        acc_ += v;
+    }
+    void add32(std::uint32_t v) noexcept {
+        add16(static_cast<std::uint16_t>(v >> 16));
+        add16(static_cast<std::uint16_t>(v));
+    }
 
     // Folded to 16 bits, not complemented.
     std::uint16_t sum() const noexcept;
@@ -38,6 +44,8 @@ public:
     std::uint16_t finish() const noexcept { return static_cast<std::uint16_t>(~sum()); }
 
 private:
+    void add_word_unaligned(std::uint16_t v) noexcept;
+
     std::uint64_t acc_ = 0;     // big-endian 16-bit words, unfolded
     std::uint8_t pending_ = 0;  // high byte of a half-added word
     bool odd_ = false;          // pending_ is valid
