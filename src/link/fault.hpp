@@ -25,10 +25,12 @@
 //    at the first receive() or transmit() call whose `now` reaches it;
 //    next_deadline() reflects them. Queue full -> the frame is dropped.
 //  * The observer is called once per frame entering a faulted direction,
-//    after its fate is carried out, with that fate (pass, drop, duplicate,
-//    reorder, corrupt, or delay when the only thing that happened is the
-//    delay) and the frame's bytes (after corruption). Duplicates do not get
-//    a call of their own.
+//    with its fate (pass, drop, duplicate, reorder, corrupt, or delay when
+//    the only thing that happens to it is the delay) and its bytes (after
+//    corruption), just before the frame moves on. Duplicates do not get a
+//    call of their own. Exception: a duplicate, or a frame released from
+//    the reorder slot, that finds the delay queue full is reported (again,
+//    for the latter) as drop.
 //  * Decisions come from a self-contained xoshiro256** generator per
 //    direction seeded from `seed`: the same seed and the same sequence of
 //    calls give identical decisions. set_config() keeps the generators'
@@ -112,7 +114,8 @@ public:
 
 private:
     void process(Lane& lane, Instant now, Packet&& p, bool tx);
-    void emit(Lane& lane, Instant now, Packet&& p, bool tx);
+    Instant departure(Lane& lane, Instant now);
+    bool depart(Lane& lane, Instant now, Instant at, Packet&& p, bool tx, bool report_overflow);
     void release_due(Lane& lane, Instant now, bool tx);
     void flush_tx(Instant now);
     void deliver(Packet&& p, bool tx);

@@ -17,6 +17,9 @@
 //    preamble, FCS or inter-frame gap). The queue holds frames until
 //    their delivery instant, so a slow link with a short queue drops at
 //    the tail as a real bottleneck does (DESIGN.md, testing pyramid: sim).
+//    queue_frames bounds every frame in a direction, in flight included:
+//    with a delay, size it above the bandwidth-delay product (in frames)
+//    plus the buffering wanted.
 //  * transmit() takes every frame it is given. A frame that cannot be
 //    carried is dropped and counted on the sending end: queue full ->
 //    tx_dropped; longer than mtu + 14 + 16*4 (room for 16 VLAN tags) or
@@ -31,7 +34,9 @@
 //    clears it unless it leaves behind frames that are already due. Frames
 //    still in flight after a receive() are announced by next_deadline(),
 //    not by the descriptor, so a real-time stack waits with
-//    epoll(poll_fd, timeout = next_deadline - now) and never spins.
+//    epoll(poll_fd, timeout = next_deadline - now) and never spins. If the
+//    eventfd cannot be created (descriptor limit), poll_fd() is -1 and the
+//    pipe is driven by next_deadline() alone.
 //  * A mutex per direction guards the queue; statistics of an end are
 //    written only by the thread driving that end.
 #pragma once
