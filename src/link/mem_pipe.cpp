@@ -165,9 +165,12 @@ std::size_t MemPipeEnd::receive(Instant now, std::span<Packet> out) {
         ++stats_.rx_packets;
         stats_.rx_bytes += size;
     }
-    // Leave the descriptor readable only if due frames remain behind;
+    // The descriptor stays readable exactly when due frames remain behind;
     // frames still in flight are announced by next_deadline().
-    if (d.count == 0 || now < d.due[d.head]) d.clear();
+    if (d.count == 0 || now < d.due[d.head])
+        d.clear();
+    else
+        d.signal();
     return n;
 }
 

@@ -30,8 +30,8 @@
 //  * next_deadline() is the delivery instant of the first frame queued
 //    towards this end (Instant::never() if none).
 //  * poll_fd() is an eventfd per direction. It becomes readable when a
-//    frame is queued towards an end whose queue was empty, and receive()
-//    clears it unless it leaves behind frames that are already due. Frames
+//    frame is queued towards an end whose queue was empty; after receive()
+//    it is readable exactly when frames already due were left behind. Frames
 //    still in flight after a receive() are announced by next_deadline(),
 //    not by the descriptor, so a real-time stack waits with
 //    epoll(poll_fd, timeout = next_deadline - now) and never spins. If the
