@@ -36,8 +36,8 @@ Result<void, ParseError> check_ipv4_options(Bytes o) {
 
 Result<Ipv4Repr, ParseError> Ipv4Repr::parse(Bytes packet, bool verify_checksum) {
     Ipv4View v(packet);
-    // Version first when at least the first byte is present, so a non-IPv4
-    // packet is reported as such rather than by a length accident.
+    // Version before the length checks (once a minimal header is present),
+    // so a non-IPv4 packet is reported as such, not by a length accident.
     if (packet.size() >= kIpv4MinHeaderLen && v.version() != 4) return Err{ParseError::bad_version};
     if (auto r = v.check_len(); !r) return Err{r.error()};
     if (auto r = check_ipv4_options(v.options()); !r) return Err{r.error()};
