@@ -11,11 +11,11 @@ constexpr std::uint16_t kHtypeEthernet = 1;
 
 Result<ArpRepr, ParseError> ArpRepr::parse(Bytes b) {
     // The fixed part (htype, ptype, hlen, plen, op) decides the body length.
-    if (b.size() < 8) return Err(ParseError::truncated);
+    if (b.size() < 8) return Err{ParseError::truncated};
     if (load_be16(b.data()) != kHtypeEthernet || load_be16(b.data() + 2) != ethertype::ipv4 ||
         b[4] != 6 || b[5] != 4)
-        return Err(ParseError::unsupported);
-    if (b.size() < kArpLen) return Err(ParseError::truncated);
+        return Err{ParseError::unsupported};
+    if (b.size() < kArpLen) return Err{ParseError::truncated};
     ArpRepr r;
     r.op = load_be16(b.data() + 6);
     r.sender_mac = MacAddr::from_bytes(b.data() + 8);

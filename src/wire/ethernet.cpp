@@ -4,13 +4,13 @@
 namespace uinet::wire {
 
 Result<void, ParseError> EthernetView::check_len() const {
-    if (b_.size() < kEthHeaderLen) return Err(ParseError::truncated);
+    if (b_.size() < kEthHeaderLen) return Err{ParseError::truncated};
     return {};
 }
 
 Result<EthernetRepr, ParseError> EthernetRepr::parse(Bytes frame) {
     EthernetView v(frame);
-    if (auto r = v.check_len(); !r) return Err(r.error());
+    if (auto r = v.check_len(); !r) return Err{r.error()};
     return EthernetRepr{v.dst(), v.src(), v.ethertype()};
 }
 

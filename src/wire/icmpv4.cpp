@@ -7,8 +7,8 @@
 namespace uinet::wire {
 
 Result<Icmpv4Repr, ParseError> Icmpv4Repr::parse(Bytes msg, bool verify) {
-    if (msg.size() < kIcmpv4HeaderLen) return Err(ParseError::truncated);
-    if (verify && internet_checksum(msg) != 0) return Err(ParseError::bad_checksum);
+    if (msg.size() < kIcmpv4HeaderLen) return Err{ParseError::truncated};
+    if (verify && internet_checksum(msg) != 0) return Err{ParseError::bad_checksum};
     return Icmpv4Repr{msg[0], msg[1], load_be32(msg.data() + 4)};
 }
 

@@ -9,12 +9,12 @@ namespace uinet::wire {
 
 Result<Icmpv6Repr, ParseError> Icmpv6Repr::parse(Bytes msg, const Ipv6Addr& src,
                                                  const Ipv6Addr& dst, bool verify) {
-    if (msg.size() < kIcmpv6HeaderLen) return Err(ParseError::truncated);
+    if (msg.size() < kIcmpv6HeaderLen) return Err{ParseError::truncated};
     if (verify) {
         Checksum c;
         add_pseudo_v6(c, src, dst, ip_proto::ipv6_icmp, static_cast<std::uint32_t>(msg.size()));
         c.add(msg);
-        if (c.finish() != 0) return Err(ParseError::bad_checksum);
+        if (c.finish() != 0) return Err{ParseError::bad_checksum};
     }
     return Icmpv6Repr{msg[0], msg[1], load_be32(msg.data() + 4)};
 }

@@ -7,11 +7,11 @@
 namespace uinet::wire {
 
 Result<void, ParseError> Ipv4View::check_len() const {
-    if (b_.size() < kIpv4MinHeaderLen) return Err(ParseError::truncated);
-    if (ihl() < 5 || header_len() > b_.size()) return Err(ParseError::bad_header_len);
+    if (b_.size() < kIpv4MinHeaderLen) return Err{ParseError::truncated};
+    if (ihl() < 5 || header_len() > b_.size()) return Err{ParseError::bad_header_len};
     // Total length covers header and data; anything after it is link
     // padding (a 60-byte Ethernet minimum frame carrying a short packet).
-    if (total_len() < header_len() || total_len() > b_.size()) return Err(ParseError::bad_length);
+    if (total_len() < header_len() || total_len() > b_.size()) return Err{ParseError::bad_length};
     return {};
 }
 
@@ -26,9 +26,9 @@ Result<void, ParseError> check_ipv4_options(Bytes o) {
             ++i;
             continue;
         }
-        if (i + 1 >= o.size()) return Err(ParseError::bad_option);
+        if (i + 1 >= o.size()) return Err{ParseError::bad_option};
         std::uint8_t len = o[i + 1];
-        if (len < 2 || len > o.size() - i) return Err(ParseError::bad_option);
+        if (len < 2 || len > o.size() - i) return Err{ParseError::bad_option};
         i += len;
     }
     return {};
@@ -36,12 +36,12 @@ Result<void, ParseError> check_ipv4_options(Bytes o) {
 
 Result<Ipv4Repr, ParseError> Ipv4Repr::parse(Bytes packet, bool verify_checksum) {
     Ipv4View v(packet);
-    // Version first when at least the first byte is present, so a non-IPv4
-    // packet is reported as such rather than by a length accident.
-    if (packet.size() >= kIpv4MinHeaderLen && v.version() != 4) return Err(ParseError::bad_version);
-    if (auto r = v.check_len(); !r) return Err(r.error());
-    if (auto r = check_ipv4_options(v.options()); !r) return Err(r.error());
-    if (verify_checksum && !v.checksum_ok()) return Err(ParseError::bad_checksum);
+    // Version before the length checks (once a minimal header is present),
+    // so a non-IPv4 packet is reported as such, not by a length accident.
+    if (packet.size() >= kIpv4MinHeaderLen && v.version() != 4) return Err{ParseError::bad_version};
+    if (auto r = v.check_len(); !r) return Err{r.error()};
+    if (auto r = check_ipv4_options(v.options()); !r) return Err{r.error()};
+    if (verify_checksum && !v.checksum_ok()) return Err{ParseError::bad_checksum};
     Ipv4Repr r;
     r.src = v.src();
     r.dst = v.dst();

@@ -4,15 +4,15 @@
 namespace uinet::wire {
 
 Result<void, ParseError> Ipv6View::check_len() const {
-    if (b_.size() < kIpv6HeaderLen) return Err(ParseError::truncated);
-    if (kIpv6HeaderLen + payload_len() > b_.size()) return Err(ParseError::bad_length);
+    if (b_.size() < kIpv6HeaderLen) return Err{ParseError::truncated};
+    if (kIpv6HeaderLen + payload_len() > b_.size()) return Err{ParseError::bad_length};
     return {};
 }
 
 Result<Ipv6Repr, ParseError> Ipv6Repr::parse(Bytes packet) {
     Ipv6View v(packet);
-    if (packet.size() >= kIpv6HeaderLen && v.version() != 6) return Err(ParseError::bad_version);
-    if (auto r = v.check_len(); !r) return Err(r.error());
+    if (packet.size() >= kIpv6HeaderLen && v.version() != 6) return Err{ParseError::bad_version};
+    if (auto r = v.check_len(); !r) return Err{r.error()};
     Ipv6Repr r;
     r.src = v.src();
     r.dst = v.dst();

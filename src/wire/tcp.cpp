@@ -106,9 +106,9 @@ Result<TcpOptions, ParseError> TcpOptions::parse(Bytes o) {
         }
         // RFC 9293 section 3.2: every other option has a length octet that
         // counts kind and length; < 2 would loop forever, past the end is a lie.
-        if (i + 1 >= o.size()) return Err(ParseError::bad_option);
+        if (i + 1 >= o.size()) return Err{ParseError::bad_option};
         const std::size_t len = o[i + 1];
-        if (len < 2 || len > o.size() - i) return Err(ParseError::bad_option);
+        if (len < 2 || len > o.size() - i) return Err{ParseError::bad_option};
         const std::uint8_t* b = o.data() + i + 2;
         switch (kind) {
             case tcp_opt::mss:
@@ -149,17 +149,17 @@ bool TcpOptions::operator==(const TcpOptions& o) const {
 }
 
 Result<void, ParseError> TcpView::check_len() const {
-    if (b_.size() < kTcpMinHeaderLen) return Err(ParseError::truncated);
+    if (b_.size() < kTcpMinHeaderLen) return Err{ParseError::truncated};
     if (header_len() < kTcpMinHeaderLen || header_len() > b_.size())
-        return Err(ParseError::bad_header_len);
+        return Err{ParseError::bad_header_len};
     return {};
 }
 
 Result<TcpRepr, ParseError> TcpRepr::parse_unchecked(Bytes segment) {
     TcpView v(segment);
-    if (auto c = v.check_len(); !c) return Err(c.error());
+    if (auto c = v.check_len(); !c) return Err{c.error()};
     auto opts = TcpOptions::parse(v.options());
-    if (!opts) return Err(opts.error());
+    if (!opts) return Err{opts.error()};
     TcpRepr r;
     r.src_port = v.src_port();
     r.dst_port = v.dst_port();
@@ -175,12 +175,12 @@ Result<TcpRepr, ParseError> TcpRepr::parse_unchecked(Bytes segment) {
 
 Result<TcpRepr, ParseError> TcpRepr::parse(Bytes segment, Ipv4Addr src, Ipv4Addr dst, bool verify) {
     if (verify) {
-        if (auto c = TcpView(segment).check_len(); !c) return Err(c.error());
-        if (segment.size() > kIpv4MaxTotalLen) return Err(ParseError::bad_length);
+        if (auto c = TcpView(segment).check_len(); !c) return Err{c.error()};
+        if (segment.size() > kIpv4MaxTotalLen) return Err{ParseError::bad_length};
         Checksum c;
         add_pseudo_v4(c, src, dst, ip_proto::tcp, static_cast<std::uint16_t>(segment.size()));
         c.add(segment);
-        if (c.finish() != 0) return Err(ParseError::bad_checksum);
+        if (c.finish() != 0) return Err{ParseError::bad_checksum};
     }
     return parse_unchecked(segment);
 }
@@ -188,11 +188,11 @@ Result<TcpRepr, ParseError> TcpRepr::parse(Bytes segment, Ipv4Addr src, Ipv4Addr
 Result<TcpRepr, ParseError> TcpRepr::parse(Bytes segment, const Ipv6Addr& src, const Ipv6Addr& dst,
                                            bool verify) {
     if (verify) {
-        if (auto c = TcpView(segment).check_len(); !c) return Err(c.error());
+        if (auto c = TcpView(segment).check_len(); !c) return Err{c.error()};
         Checksum c;
         add_pseudo_v6(c, src, dst, ip_proto::tcp, static_cast<std::uint32_t>(segment.size()));
         c.add(segment);
-        if (c.finish() != 0) return Err(ParseError::bad_checksum);
+        if (c.finish() != 0) return Err{ParseError::bad_checksum};
     }
     return parse_unchecked(segment);
 }

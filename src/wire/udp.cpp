@@ -8,8 +8,8 @@
 namespace uinet::wire {
 
 Result<void, ParseError> UdpView::check_len() const {
-    if (b_.size() < kUdpHeaderLen) return Err(ParseError::truncated);
-    if (length() < kUdpHeaderLen || length() > b_.size()) return Err(ParseError::bad_length);
+    if (b_.size() < kUdpHeaderLen) return Err{ParseError::truncated};
+    if (length() < kUdpHeaderLen || length() > b_.size()) return Err{ParseError::bad_length};
     return {};
 }
 
@@ -24,12 +24,12 @@ std::uint16_t nonzero(std::uint16_t c) { return c == 0 ? 0xffff : c; }
 
 Result<UdpRepr, ParseError> UdpRepr::parse(Bytes d, Ipv4Addr src, Ipv4Addr dst, bool verify) {
     UdpView v(d);
-    if (auto r = v.check_len(); !r) return Err(r.error());
+    if (auto r = v.check_len(); !r) return Err{r.error()};
     if (verify && v.checksum() != 0) {  // 0: the sender computed none (IPv4 only)
         Checksum c;
         add_pseudo_v4(c, src, dst, ip_proto::udp, v.length());
         c.add(d.first(v.length()));
-        if (c.finish() != 0) return Err(ParseError::bad_checksum);
+        if (c.finish() != 0) return Err{ParseError::bad_checksum};
     }
     return from_view(v);
 }
@@ -37,13 +37,13 @@ Result<UdpRepr, ParseError> UdpRepr::parse(Bytes d, Ipv4Addr src, Ipv4Addr dst, 
 Result<UdpRepr, ParseError> UdpRepr::parse(Bytes d, const Ipv6Addr& src, const Ipv6Addr& dst,
                                            bool verify) {
     UdpView v(d);
-    if (auto r = v.check_len(); !r) return Err(r.error());
+    if (auto r = v.check_len(); !r) return Err{r.error()};
     if (verify) {
-        if (v.checksum() == 0) return Err(ParseError::bad_checksum);
+        if (v.checksum() == 0) return Err{ParseError::bad_checksum};
         Checksum c;
         add_pseudo_v6(c, src, dst, ip_proto::udp, v.length());
         c.add(d.first(v.length()));
-        if (c.finish() != 0) return Err(ParseError::bad_checksum);
+        if (c.finish() != 0) return Err{ParseError::bad_checksum};
     }
     return from_view(v);
 }

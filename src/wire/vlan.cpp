@@ -10,16 +10,16 @@
 namespace uinet::wire {
 
 Result<L2Header, ParseError> parse_l2(Bytes frame) {
-    if (frame.size() < kEthHeaderLen) return Err(ParseError::truncated);
+    if (frame.size() < kEthHeaderLen) return Err{ParseError::truncated};
     L2Header h;
     h.dst = MacAddr::from_bytes(frame.data());
     h.src = MacAddr::from_bytes(frame.data() + 6);
     std::size_t off = 12;  // position of the next TPID / ethertype
     std::uint16_t type = load_be16(frame.data() + off);
     while (is_vlan_tpid(type)) {
-        if (h.vlans.full()) return Err(ParseError::too_many_tags);
+        if (h.vlans.full()) return Err{ParseError::too_many_tags};
         // The tag's TCI plus the following ethertype must be present.
-        if (frame.size() < off + kVlanTagLen + 2) return Err(ParseError::truncated);
+        if (frame.size() < off + kVlanTagLen + 2) return Err{ParseError::truncated};
         h.vlans.push_back(VlanTag{type, load_be16(frame.data() + off + 2)});
         off += kVlanTagLen;
         type = load_be16(frame.data() + off);
