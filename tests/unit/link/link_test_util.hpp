@@ -75,7 +75,9 @@ public:
     std::size_t receive(Instant, std::span<Packet> out) override {
         std::size_t n = 0;
         while (n < out.size() && !incoming.empty()) {
-            out[n++] = pool_.copy_of(incoming.front(), headroom);
+            out[n] = pool_.copy_of(incoming.front(), headroom);
+            if (out[n] && mark_verified) out[n].meta().rx_csum_verified = true;
+            ++n;
             incoming.pop_front();
             ++stats_.rx_packets;
         }
@@ -105,6 +107,7 @@ public:
     std::size_t accept_limit = std::numeric_limits<std::size_t>::max();  // over the device's life
     std::size_t accepted = 0;
     std::size_t headroom = 128;
+    bool mark_verified = false;
     int fd = -1;
     Instant deadline = Instant::never();
     DeviceCaps caps_{};
