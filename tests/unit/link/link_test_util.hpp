@@ -15,17 +15,18 @@ namespace uinet::test {
 
 using Frame = std::vector<std::uint8_t>;
 
-// An Ethernet frame of `len` bytes (len >= 14): broadcast destination,
+// An Ethernet frame of `len` bytes: broadcast destination,
 // source 02:00:00:00:00:<id>, ethertype 0x88b5 (local experimental), then
 // payload bytes derived from id so that frames differ.
 inline Frame make_frame(std::size_t len, std::uint8_t id, std::uint16_t ethertype = 0x88b5) {
-    Frame f(len, 0);
+    Frame f(len < 14 ? 14 : len, 0);
     for (int i = 0; i < 6; ++i) f[i] = 0xff;
     f[6] = 0x02;
     f[11] = id;
     f[12] = static_cast<std::uint8_t>(ethertype >> 8);
     f[13] = static_cast<std::uint8_t>(ethertype);
     for (std::size_t i = 14; i < len; ++i) f[i] = static_cast<std::uint8_t>(id * 31 + i);
+    f.resize(len);  // a runt keeps only its first len bytes
     return f;
 }
 
