@@ -8,7 +8,7 @@
 //    the cumulative probabilities in the order drop, duplicate, reorder,
 //    corrupt, so each kind happens with exactly its probability as long as
 //    they sum to at most 1.
-//      drop       the frame is released.
+//      drop       the frame is discarded.
 //      duplicate  a copy (from `pool`) follows the frame.
 //      reorder    the frame is held and released right after the next frame
 //                 leaving in that direction (or after reorder_max_hold);
@@ -17,8 +17,9 @@
 //      corrupt    exactly one bit is flipped, uniformly chosen among the
 //                 bits at offset >= corrupt_min_offset (past the Ethernet
 //                 header by default, so L3/L4 checksums catch it; a single
-//                 bit error always changes an Internet checksum). Frames too
-//                 short to corrupt pass.
+//                 bit error always changes an Internet checksum; bytes no
+//                 checksum covers, such as Ethernet padding, can still be
+//                 hit unnoticed). Frames too short to corrupt pass.
 //  * delay + uniform[0, jitter] is then added to every frame that leaves
 //    (duplicates included); delayed frames wait in a bounded queue sorted by
 //    release instant (jitter can thus reorder, as on a real path) and leave

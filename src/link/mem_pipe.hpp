@@ -52,7 +52,7 @@
 namespace uinet {
 
 struct MemLinkConfig {
-    std::size_t queue_frames = 256;     // bounded drop-tail queue per direction
+    std::size_t queue_frames = 256;     // bounded drop-tail queue per direction (at least 1)
     std::uint64_t bandwidth_bps = 0;    // 0 = unlimited
     Duration delay = Duration::zero();  // propagation delay, added to every frame
     std::uint32_t mtu = 1500;           // largest L3 payload

@@ -32,9 +32,9 @@ PcapWriter::~PcapWriter() {
 
 Result<std::unique_ptr<PcapWriter>, std::string> PcapWriter::create(const std::string& path,
                                                                      std::uint32_t snaplen) {
-    if (snaplen == 0) return Err(std::string("invalid snaplen 0 for pcap file ") + path);
+    if (snaplen == 0) return Err{std::string("invalid snaplen 0 for pcap file ") + path};
     const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) return Err("cannot create pcap file " + path + ": " + std::strerror(errno));
+    if (fd < 0) return Err{"cannot create pcap file " + path + ": " + std::strerror(errno)};
     std::unique_ptr<PcapWriter> w(new PcapWriter(path, fd, snaplen));
     std::uint8_t hdr[24];
     std::uint8_t* p = hdr;
@@ -47,7 +47,7 @@ Result<std::unique_ptr<PcapWriter>, std::string> PcapWriter::create(const std::s
     put_native<std::uint32_t>(p, linktype_ethernet);
     w->append(hdr, sizeof hdr);
     w->flush();
-    if (w->errors_) return Err("cannot write pcap header to " + path);
+    if (w->errors_) return Err{"cannot write pcap header to " + path};
     return w;
 }
 

@@ -50,10 +50,10 @@ void set_name(ifreq& ifr, const std::string& name) {
 
 Result<std::uint32_t, std::string> read_mtu(const std::string& name) {
     CtlSocket s;
-    if (s.fd() < 0) return Err(sys_error("socket for interface ioctls", errno));
+    if (s.fd() < 0) return Err{sys_error("socket for interface ioctls", errno)};
     ifreq ifr;
     set_name(ifr, name);
-    if (::ioctl(s.fd(), SIOCGIFMTU, &ifr) < 0) return Err(sys_error("SIOCGIFMTU on " + name, errno));
+    if (::ioctl(s.fd(), SIOCGIFMTU, &ifr) < 0) return Err{sys_error("SIOCGIFMTU on " + name, errno)};
     return static_cast<std::uint32_t>(ifr.ifr_mtu);
 }
 
@@ -68,21 +68,21 @@ TapDevice::~TapDevice() {
 
 Result<std::unique_ptr<TapDevice>, std::string> TapDevice::open(const std::string& name, Pool& rx_pool,
                                                                  const TapOptions& opts) {
-    if (name.empty()) return Err(std::string("invalid name: a TAP device needs a name"));
+    if (name.empty()) return Err{std::string("invalid name: a TAP device needs a name")};
     if (name.size() >= IFNAMSIZ)
-        return Err("name too long: '" + name + "' has " + std::to_string(name.size()) +
-                   " characters, an interface name has at most " + std::to_string(IFNAMSIZ - 1));
+        return Err{"name too long: '" + name + "' has " + std::to_string(name.size()) +
+                   " characters, an interface name has at most " + std::to_string(IFNAMSIZ - 1)};
     const bool existed = ::if_nametoindex(name.c_str()) != 0;
     if (!existed && !opts.create_if_missing)
-        return Err("no such device: " + name + " does not exist and create_if_missing is off");
+        return Err{"no such device: " + name + " does not exist and create_if_missing is off"};
 
     int fd = ::open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0) {
         const int e = errno;
-        if (e == EACCES || e == EPERM) return Err(std::string(kPermissionDenied));
+        if (e == EACCES || e == EPERM) return Err{std::string(kPermissionDenied)};
         if (e == ENOENT || e == ENODEV)
-            return Err(sys_error("cannot open /dev/net/tun (is the tun module available?)", e));
-        return Err(sys_error("cannot open /dev/net/tun", e));
+            return Err{sys_error("cannot open /dev/net/tun (is the tun module available?)", e)};
+        return Err{sys_error("cannot open /dev/net/tun", e)};
     }
     std::unique_ptr<TapDevice> dev(new TapDevice(name, rx_pool, fd));
 
@@ -91,34 +91,34 @@ Result<std::unique_ptr<TapDevice>, std::string> TapDevice::open(const std::strin
     ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
     if (::ioctl(fd, TUNSETIFF, &ifr) < 0) {
         const int e = errno;
-        if (e == EPERM || e == EACCES) return Err(std::string(kPermissionDenied));
-        if (e == EBUSY) return Err("device busy: TAP device " + name + " is attached to another process");
+        if (e == EPERM || e == EACCES) return Err{std::string(kPermissionDenied)};
+        if (e == EBUSY) return Err{"device busy: TAP device " + name + " is attached to another process"};
         if (e == EINVAL && (existed || ::if_nametoindex(name.c_str()) != 0))
-            return Err("not a tap: " + name + " exists and is not a single-queue TAP device");
-        return Err(sys_error("TUNSETIFF " + name, e));
+            return Err{"not a tap: " + name + " exists and is not a single-queue TAP device"};
+        return Err{sys_error("TUNSETIFF " + name, e)};
     }
     dev->name_.assign(ifr.ifr_name, strnlen(ifr.ifr_name, IFNAMSIZ));  // the kernel may expand "%d"
     dev->created_ = !existed;
 
     CtlSocket s;
-    if (s.fd() < 0) return Err(sys_error("socket for interface ioctls", errno));
+    if (s.fd() < 0) return Err{sys_error("socket for interface ioctls", errno)};
     if (opts.set_up) {
         set_name(ifr, dev->name_);
-        if (::ioctl(s.fd(), SIOCGIFFLAGS, &ifr) < 0) return Err(sys_error("SIOCGIFFLAGS on " + dev->name_, errno));
+        if (::ioctl(s.fd(), SIOCGIFFLAGS, &ifr) < 0) return Err{sys_error("SIOCGIFFLAGS on " + dev->name_, errno)};
         if (!(ifr.ifr_flags & IFF_UP)) {
             ifr.ifr_flags = static_cast<short>(ifr.ifr_flags | IFF_UP);
             if (::ioctl(s.fd(), SIOCSIFFLAGS, &ifr) < 0) {
                 const int e = errno;
-                if (e == EPERM || e == EACCES) return Err(std::string(kPermissionDenied));
-                return Err(sys_error("bringing " + dev->name_ + " up (SIOCSIFFLAGS)", e));
+                if (e == EPERM || e == EACCES) return Err{std::string(kPermissionDenied)};
+                return Err{sys_error("bringing " + dev->name_ + " up (SIOCSIFFLAGS)", e)};
             }
         }
     }
     set_name(ifr, dev->name_);
-    if (::ioctl(s.fd(), SIOCGIFHWADDR, &ifr) < 0) return Err(sys_error("SIOCGIFHWADDR on " + dev->name_, errno));
+    if (::ioctl(s.fd(), SIOCGIFHWADDR, &ifr) < 0) return Err{sys_error("SIOCGIFHWADDR on " + dev->name_, errno)};
     dev->kernel_mac_ = MacAddr::from_bytes(reinterpret_cast<const std::uint8_t*>(ifr.ifr_hwaddr.sa_data));
     auto mtu = read_mtu(dev->name_);
-    if (!mtu) return Err(mtu.error());
+    if (!mtu) return Err{mtu.error()};
     dev->mtu_ = *mtu;
     dev->ifindex_ = ::if_nametoindex(dev->name_.c_str());
     return dev;

@@ -15,17 +15,18 @@ namespace uinet::test {
 
 using Frame = std::vector<std::uint8_t>;
 
-// An Ethernet frame of `len` bytes (len >= 14): broadcast destination,
+// An Ethernet frame of `len` bytes: broadcast destination,
 // source 02:00:00:00:00:<id>, ethertype 0x88b5 (local experimental), then
 // payload bytes derived from id so that frames differ.
 inline Frame make_frame(std::size_t len, std::uint8_t id, std::uint16_t ethertype = 0x88b5) {
-    Frame f(len, 0);
+    Frame f(len < 14 ? 14 : len, 0);
     for (int i = 0; i < 6; ++i) f[i] = 0xff;
     f[6] = 0x02;
     f[11] = id;
     f[12] = static_cast<std::uint8_t>(ethertype >> 8);
     f[13] = static_cast<std::uint8_t>(ethertype);
     for (std::size_t i = 14; i < len; ++i) f[i] = static_cast<std::uint8_t>(id * 31 + i);
+    f.resize(len);  // a runt keeps only its first len bytes
     return f;
 }
 
@@ -75,7 +76,9 @@ public:
     std::size_t receive(Instant, std::span<Packet> out) override {
         std::size_t n = 0;
         while (n < out.size() && !incoming.empty()) {
-            out[n++] = pool_.copy_of(incoming.front(), headroom);
+            out[n] = pool_.copy_of(incoming.front(), headroom);
+            if (out[n] && mark_verified) out[n].meta().rx_csum_verified = true;
+            ++n;
             incoming.pop_front();
             ++stats_.rx_packets;
         }
@@ -105,6 +108,7 @@ public:
     std::size_t accept_limit = std::numeric_limits<std::size_t>::max();  // over the device's life
     std::size_t accepted = 0;
     std::size_t headroom = 128;
+    bool mark_verified = false;
     int fd = -1;
     Instant deadline = Instant::never();
     DeviceCaps caps_{};
