@@ -13,6 +13,7 @@ namespace uinet {
 
 template <class E>
 struct Err {
+    constexpr explicit Err(E e) : error(std::move(e)) {}
     E error;
 };
 template <class E>

@@ -1,0 +1,20 @@
+// tools/common.hpp — shared helpers of the `uinet` command's subcommands.
+#pragma once
+
+#include <string>
+
+namespace uinet::tools {
+
+int run_demo(double loss, std::uint64_t seed, int pings, int datagrams, bool verbose);
+
+struct ServeArgs {
+    std::string tap;
+    std::string addr;
+    std::string gateway;
+    std::string pcap;
+    std::string mac;
+    bool blackhole = false;
+};
+int run_serve(const ServeArgs& args);
+
+}  // namespace uinet::tools
