@@ -1,7 +1,8 @@
 // base/timer_wheel.hpp — a hierarchical timing wheel (Varghese & Lauck, 1987).
 //
 // Contract:
-//  * Time is cut into ticks of `tick` starting at `start`. A deadline is
+//  * Time is cut into ticks of `tick` (positive; a non-positive tick is
+//    taken as 1 ns) starting at `start`. A deadline is
 //    rounded UP to a tick boundary; a timer fires during the first advance(now)
 //    whose `now` has reached that boundary, so it never fires early and never
 //    later than one tick after `now` passes its deadline (given advance() is

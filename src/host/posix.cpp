@@ -80,7 +80,10 @@ void StderrLogger::log(LogLevel level, std::string_view msg) {
     std::string line = "uinet ";
     line += log_level_name(level);
     line += ": ";
-    line += msg;
+    for (char c : msg) {
+        const auto u = static_cast<unsigned char>(c);
+        line += (u < 0x20 && c != '\t') || u == 0x7f ? ' ' : c;  // keep it one line
+    }
     line += '\n';
     const char* p = line.data();
     std::size_t n = line.size();

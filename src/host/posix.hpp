@@ -9,7 +9,8 @@
 //    stack without unpredictable ISNs and cookie secrets must not run.
 //  * StderrLogger writes each message at or above min_level as one line,
 //    "uinet <level>: <message>\n", with a single write(2) so lines from
-//    several threads do not interleave.
+//    several threads do not interleave. Control characters in the message
+//    (newlines included) become spaces, so a message is always one line.
 //  * PosixThreads runs bodies on std::thread and names each thread (Linux
 //    limits names to 15 bytes; longer names are truncated). start() returns
 //    nullptr if the thread cannot be created. A Thread joins on destruction.
