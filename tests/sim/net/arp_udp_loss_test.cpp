@@ -25,7 +25,7 @@ using namespace uinet;
 namespace {
 
 const Ipv4Addr kA = Ipv4Addr::of(198, 18, 0, 1), kB = Ipv4Addr::of(198, 18, 0, 2);
-constexpr int kDatagrams = 24;
+constexpr int kDatagrams = 24;  // per seed in the main test
 
 struct Outcome {
     std::string trace;  // every fault decision, in order
@@ -36,6 +36,7 @@ struct Outcome {
     std::uint64_t b_replies_sent = 0;
     std::uint64_t rx_frames_seen = 0;
     std::uint64_t b_tx_frames = 0;
+    std::uint64_t a_requests_sent = 0;
     std::set<std::uint32_t> expected;  // datagram ids whose fragments all passed
     std::set<std::uint32_t> received;
     int corrupt = 0;
@@ -45,7 +46,7 @@ std::uint32_t id_of(const std::uint8_t* p) {
     return std::uint32_t{p[0]} | std::uint32_t{p[1]} << 8 | std::uint32_t{p[2]} << 16 | std::uint32_t{p[3]} << 24;
 }
 
-Outcome run_seed(std::uint64_t seed) {
+Outcome run_seed(std::uint64_t seed, double loss = 0.2, int datagrams = kDatagrams) {
     Outcome o;
     VirtualClock clock;
     clock.set(Instant::from_ns(1'000'000'000));
@@ -64,7 +65,7 @@ Outcome run_seed(std::uint64_t seed) {
     lc.bandwidth_bps = 100'000'000;
     auto [ea, eb] = make_mem_pipe(a->pool(), b->pool(), lc);
     FaultConfig fc;
-    fc.drop = 0.2;
+    fc.drop = loss;
     fc.seed = seed;
     fc.on_transmit = fc.on_receive = true;
     auto inj = std::make_unique<FaultInjector>(std::move(ea), a->pool(), fc);
@@ -130,7 +131,7 @@ Outcome run_seed(std::uint64_t seed) {
     const Instant end = clock.now() + Duration::seconds(20);
     while (clock.now() < end) {
         Instant now = clock.now();
-        if (sent < kDatagrams && now >= next_send) {
+        if (sent < datagrams && now >= next_send) {
             std::size_t size = sent % 4 == 3 ? 3000 : 100 + static_cast<std::size_t>(sent) * 7;
             std::vector<std::uint8_t> msg(4);
             for (int k = 0; k < 4; ++k) msg[static_cast<std::size_t>(k)] = static_cast<std::uint8_t>(sent >> (8 * k));
@@ -145,7 +146,7 @@ Outcome run_seed(std::uint64_t seed) {
         a->poll(now);
         b->poll(now);
         Instant t = earliest(a->next_deadline(), b->next_deadline());
-        if (sent < kDatagrams) t = earliest(t, next_send);
+        if (sent < datagrams) t = earliest(t, next_send);
         if (t <= now) t = now + Duration::micros(1);
         if (t.is_never()) break;
         clock.set(earliest(t, end));
@@ -155,6 +156,7 @@ Outcome run_seed(std::uint64_t seed) {
     o.arp_resolved = a->net().arp_stat_sum(&net::ArpStats::resolved) > 0;
     o.b_replies_sent = b->net().counters().arp_replies_sent;
     o.b_tx_frames = b->net().counters().tx_frames;
+    o.a_requests_sent = a->net().counters().arp_requests_sent;
     o.counters = a->counters_json() + b->counters_json();
     if (std::getenv("UINET_SIM_VERBOSE")) std::printf("%s\n", o.counters.c_str());
     return o;
@@ -199,4 +201,31 @@ TEST(SimArpUdpLoss, EverySeedDeliversExactlyWhatPassed) {
     std::printf("seeds %llu: arp resolved in %llu, datagrams delivered %llu, lost %llu\n",
                 static_cast<unsigned long long>(count), static_cast<unsigned long long>(resolved_seeds),
                 static_cast<unsigned long long>(delivered), static_cast<unsigned long long>(lost));
+}
+
+// One datagram per seed at 50% loss each way: ARP either resolves within
+// its budget of three requests or gives up, and both outcomes occur.
+TEST(SimArpUdpLoss, ArpResolvesExactlyWhenARequestAndItsReplyPass) {
+    std::uint64_t first = env_u64("UINET_SIM_SEED", 1);
+    std::uint64_t count = std::getenv("UINET_SIM_SEED") ? 1 : env_u64("UINET_SIM_SEEDS", 1000);
+    std::uint64_t resolved = 0, failed = 0;
+    for (std::uint64_t seed = first; seed < first + count; ++seed) {
+        Outcome o = run_seed(seed, 0.5, 1);
+        SCOPED_TRACE("replay with UINET_SIM_SEED=" + std::to_string(seed));
+        ASSERT_EQ(o.arp_resolved, o.reply_passed);
+        ASSERT_EQ(o.b_replies_sent, o.requests_passed);
+        ASSERT_LE(o.a_requests_sent, 3u);
+        if (!o.arp_resolved) {
+            ASSERT_EQ(o.a_requests_sent, 3u);  // the whole budget was spent
+            ASSERT_TRUE(o.received.empty());
+        }
+        ASSERT_EQ(o.received, o.expected);
+        (o.arp_resolved ? resolved : failed)++;
+    }
+    if (count >= 100) {
+        EXPECT_GT(resolved, 0u);
+        EXPECT_GT(failed, 0u);
+    }
+    std::printf("seeds %llu: arp resolved %llu, gave up %llu\n", static_cast<unsigned long long>(count),
+                static_cast<unsigned long long>(resolved), static_cast<unsigned long long>(failed));
 }
