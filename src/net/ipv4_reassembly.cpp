@@ -233,8 +233,9 @@ std::optional<ReassemblyDone> Ipv4Reassembler::add(Instant now, const FragKey& k
 
     // Complete: chain the fragments back to front, so each append walks
     // only the chain of the fragment in front.
-    Packet whole;
-    for (std::size_t i = s.frags.size(); i-- > 0;) {
+    // (append_chain wants two non-empty unique packets.)
+    Packet whole = std::move(s.frags.back().data);
+    for (std::size_t i = s.frags.size() - 1; i-- > 0;) {
         Packet p = std::move(s.frags[i].data);
         p.append_chain(std::move(whole));
         whole = std::move(p);
