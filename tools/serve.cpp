@@ -43,7 +43,7 @@ Duration wall_minus_monotonic() {
 
 int run_serve(const ServeArgs& args) {
     auto cidr = Ipv4Cidr::parse(args.addr);
-    if (!cidr || cidr->addr.is_any() || cidr->prefix_len == 0) {
+    if (!cidr || args.addr.find('/') == std::string::npos || cidr->addr.is_any() || cidr->prefix_len == 0) {
         std::fprintf(stderr, "uinet serve: bad address '%s' (expected A.B.C.D/NN, e.g. 198.18.0.2/24)\n",
                      args.addr.c_str());
         return 2;

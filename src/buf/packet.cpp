@@ -74,8 +74,8 @@ Packet Packet::share() const {
 }
 
 void Packet::append_chain(Packet&& tail) {
-    assert(unique() && tail.unique());
     if (!tail.head_) return;
+    assert(unique() && tail.unique());
     if (!head_) {
         head_ = tail.head_;
         tail.head_ = nullptr;

@@ -13,7 +13,7 @@ class ServeErrors(InteropCase):
 
     def test_bad_address(self):
         for bad in ["198.18.0.300/24", "198.18.0.2", "198.18.0.2/33", "banana", "0.0.0.0/24"]:
-            r = self.ns.exec(UINET, "serve", "--tap", self.ns.tap, "--addr", bad, check=False)
+            r = self.ns.exec(UINET, "serve", "--tap", self.ns.tap, "--addr", bad, check=False, timeout=10)
             self.assertNotEqual(r.returncode, 0, bad)
             self.assertIn("bad address", r.stderr, bad)
         r = self.ns.exec(UINET, "serve", "--tap", self.ns.tap, "--addr", f"{UINET_IP}/24", "--gateway", "10.1.1.1",
