@@ -1,0 +1,79 @@
+// tcp/cc.hpp — the congestion control interface and its factory.
+//
+// Contract (DESIGN.md principle 9: congestion control behind an interface):
+//  * The TCB owns loss detection (duplicate ACK counting, recovery point,
+//    RTO); a CongestionControl only turns those events into cwnd and
+//    ssthresh, in bytes. It does no I/O and reads no clock (time comes in).
+//  * Event order the TCB follows: init(mss) once the MSS is known (and again
+//    if it changes); on_ack() for each ACK of new data outside recovery;
+//    on_enter_recovery() at the third duplicate ACK (RFC 5681 3.2 /
+//    RFC 6582 3.2 step 2); on_dupack_in_recovery() for each further
+//    duplicate; on_partial_ack() for an ACK of new data below the recovery
+//    point; on_exit_recovery() for the ACK that covers it; on_rto() when the
+//    retransmission timer expires; on_idle_restart() before sending after an
+//    idle period.
+//  * bytes_in_flight arguments are the TCB's FlightSize (RFC 5681 section 2:
+//    sent but not yet cumulatively acknowledged) at the time of the event;
+//    for on_ack, the flight before this ACK was applied. Implementations may
+//    use it to grow cwnd only while the sender is cwnd-limited (RFC 7661's
+//    idea: a window the application does not fill is not validated).
+//  * cwnd never drops below one MSS and all arithmetic saturates: no value
+//    wraps, whatever the inputs (a cwnd past 2^32 - 1 stays there).
+//  * ssthresh starts "infinite" (UINT32_MAX, RFC 5681 3.1).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string_view>
+
+#include "base/time.hpp"
+
+namespace uinet::tcp {
+
+class CongestionControl {
+public:
+    static constexpr std::uint32_t kInfinite = UINT32_MAX;
+
+    virtual ~CongestionControl();
+    virtual const char* name() const = 0;
+
+    // cwnd = initial window (RFC 6928: min(10*mss, max(2*mss, 14600))),
+    // ssthresh = infinite.
+    virtual void init(std::uint32_t mss) = 0;
+    // New data acknowledged outside recovery.
+    virtual void on_ack(std::uint32_t acked_bytes, std::uint32_t bytes_in_flight_before, Instant now) = 0;
+    // Third duplicate ACK: fast retransmit and enter fast recovery.
+    virtual void on_enter_recovery(std::uint32_t bytes_in_flight) = 0;
+    // A further duplicate ACK during fast recovery (window inflation).
+    virtual void on_dupack_in_recovery() = 0;
+    // An ACK of new data that does not reach the recovery point.
+    virtual void on_partial_ack(std::uint32_t acked_bytes) = 0;
+    // The ACK that covers the recovery point: leave fast recovery.
+    virtual void on_exit_recovery(std::uint32_t bytes_in_flight) = 0;
+    // Retransmission timeout.
+    virtual void on_rto(std::uint32_t bytes_in_flight) = 0;
+    // About to send after `idle` without sending (RFC 5681 4.1).
+    virtual void on_idle_restart(Duration idle, Duration rto) { (void)idle; (void)rto; }
+
+    std::uint32_t cwnd() const { return cwnd_; }
+    std::uint32_t ssthresh() const { return ssthresh_; }
+    std::uint32_t mss() const { return mss_; }
+    bool in_slow_start() const { return cwnd_ < ssthresh_; }
+
+protected:
+    CongestionControl() = default;
+    // RFC 6928 initial window for this mss (saturating).
+    static std::uint32_t initial_window(std::uint32_t mss);
+
+    std::uint32_t cwnd_ = 0;
+    std::uint32_t ssthresh_ = kInfinite;
+    std::uint32_t mss_ = 0;
+};
+
+// RFC 5681 + RFC 6582 NewReno (tcp/newreno.cpp).
+std::unique_ptr<CongestionControl> make_newreno();
+
+// By name: "newreno"; nullptr for an unknown name.
+std::unique_ptr<CongestionControl> make_congestion_control(std::string_view name);
+
+}  // namespace uinet::tcp
