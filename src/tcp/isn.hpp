@@ -15,7 +15,8 @@
 //    unrelated sequences. pick() tries every port of [low, high] at most once
 //    and returns nullopt if in_use() says all are taken. The table is
 //    allocated at construction and seeded from the key (the RFC seeds it at
-//    random; the key is random).
+//    random; the key is random). low > high are swapped; port 0 is never
+//    picked (low is raised to 1).
 //  * Both are deterministic given their key: the same inputs give the same
 //    outputs on every machine.
 #pragma once
@@ -54,7 +55,7 @@ public:
         const std::uint32_t n = std::uint32_t{high_} - low_ + 1;
         const std::uint64_t offset = offset_hash(laddr, raddr, rport);
         std::uint32_t& counter = table_[bucket(laddr, raddr, rport)];
-        const std::uint64_t base = offset + counter;
+        const std::uint64_t base = offset % n + counter;  // no overflow: < 2^33
         for (std::uint32_t tries = 0; tries < n; ++tries) {
             const Port p(static_cast<std::uint16_t>(low_ + (base + tries) % n));
             if (!in_use(p)) {
