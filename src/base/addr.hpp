@@ -116,4 +116,11 @@ private:
     std::uint16_t v_ = 0;
 };
 
+// A transport endpoint: IPv4 address and port.
+struct Endpoint {
+    Ipv4Addr addr;
+    Port port;
+    constexpr bool operator==(const Endpoint&) const = default;
+};
+
 }  // namespace uinet

@@ -5,8 +5,10 @@ namespace uinet::net {
 
 ArpCache::ResolveResult ArpCache::resolve(Instant now, Ipv4Addr ip, Packet& pkt) {
     auto it = entries_.find(ip);
-    if (it != entries_.end() && it->second.complete && it->second.deadline > now)
+    if (it != entries_.end() && it->second.complete && (it->second.stale || it->second.deadline > now)) {
+        it->second.used = true;
         return {Verdict::ready, it->second.mac};
+    }
     if (it != entries_.end() && it->second.complete) {
         // Aged out: forget the old answer and ask again.
         ++stats_.expired;
@@ -46,7 +48,8 @@ ArpCache::ResolveResult ArpCache::resolve(Instant now, Ipv4Addr ip, Packet& pkt)
 
 std::optional<MacAddr> ArpCache::lookup(Instant now, Ipv4Addr ip) const {
     auto it = entries_.find(ip);
-    if (it == entries_.end() || !it->second.complete || it->second.deadline <= now) return std::nullopt;
+    if (it == entries_.end() || !it->second.complete || (!it->second.stale && it->second.deadline <= now))
+        return std::nullopt;
     return it->second.mac;
 }
 
@@ -64,6 +67,8 @@ bool ArpCache::update(Instant now, Ipv4Addr ip, const MacAddr& mac, bool create,
     if (!e.complete) ++stats_.resolved;
     e.mac = mac;
     e.complete = true;
+    e.stale = false;
+    e.used = false;
     e.requests = 0;
     e.deadline = now + cfg_.reachable;
     note_deadline(e.deadline);

@@ -5,10 +5,14 @@
 // the answer (RFC 1122 section 2.3.2.2: "SHOULD save at least one"). It
 // never sends anything itself: resolve() and poll() tell the caller when to
 // send a request and hand back packets that may now go or must be dropped.
-// Entries age out after `reachable`; an unanswered neighbour is retried
-// every `retry_interval` up to `max_requests` requests (RFC 1122 section
-// 2.3.2.1 asks for rate-limited requests), then its packets are dropped
-// and counted. Memory is bounded by max_entries and max_pending_total.
+// Entries age out after `reachable`. An entry that was used during its
+// lifetime is not dropped but refreshed (RFC 1122 section 2.3.2.1, option
+// "unicast poll"): it stays usable while up to `max_requests` requests are
+// sent to the neighbour's known MAC; only if none is answered does it go.
+// An unanswered new neighbour is retried every `retry_interval` up to
+// `max_requests` requests (RFC 1122 asks for rate-limited requests), then
+// its packets are dropped and counted. Memory is bounded by max_entries
+// and max_pending_total.
 #pragma once
 
 #include <cstdint>
@@ -65,8 +69,10 @@ public:
     // Returns the packets that were waiting for this neighbour.
     bool update(Instant now, Ipv4Addr ip, const MacAddr& mac, bool create, std::vector<Packet>& released);
 
-    // Advances timers: for each neighbour due a retry calls on_request(ip);
-    // neighbours out of retries are removed and their packets dropped.
+    // Advances timers: for each neighbour due a request calls
+    // on_request(ip, mac), where mac is the known address for a refresh
+    // (send unicast) or nullptr for a new neighbour (broadcast); neighbours
+    // out of retries are removed and their packets dropped.
     template <class F>
     void poll(Instant now, F&& on_request);
 
@@ -81,6 +87,8 @@ private:
     struct Entry {
         MacAddr mac;
         bool complete = false;
+        bool stale = false;           // complete but being refreshed: still usable
+        bool used = false;            // looked up since it was (re)confirmed
         Instant deadline;             // expiry (complete) or next retry (incomplete)
         std::uint32_t requests = 0;
         std::vector<Packet> pending;  // bounded by pending_per_entry
@@ -111,10 +119,14 @@ void ArpCache::poll(Instant now, F&& on_request) {
             ++it;
             continue;
         }
-        if (e.complete) {
+        if (e.complete && !e.stale && !e.used) {
             ++stats_.expired;
             it = entries_.erase(it);
             continue;
+        }
+        if (e.complete && !e.stale) {
+            e.stale = true;  // in use: refresh, keep using the old MAC meanwhile
+            e.requests = 0;
         }
         if (e.requests >= cfg_.max_requests) {
             ++stats_.failed;
@@ -126,7 +138,7 @@ void ArpCache::poll(Instant now, F&& on_request) {
         ++stats_.requests_sent;
         e.deadline = now + cfg_.retry_interval;
         note_deadline(e.deadline);
-        on_request(it->first);
+        on_request(it->first, e.stale ? &e.mac : nullptr);
         ++it;
     }
 }

@@ -169,8 +169,9 @@ void NetLayer::poll(Instant now) {
     for (auto& ifc : ifaces_) {
         Interface& i = *ifc;
         auto failed_before = i.arp().stats().failed;
-        i.arp().poll(now, [&](Ipv4Addr ip) {
-            send_arp(i, wire::arp_op::request, MacAddr::broadcast(), MacAddr(), i.source_for(ip), ip);
+        i.arp().poll(now, [&](Ipv4Addr ip, const MacAddr* known) {
+            // A refresh goes to the MAC we know (RFC 1122 2.3.2.1 "unicast poll").
+            send_arp(i, wire::arp_op::request, known ? *known : MacAddr::broadcast(), MacAddr(), i.source_for(ip), ip);
             ++ctr_.arp_requests_sent;
         });
         ctr_.arp_resolve_failed += i.arp().stats().failed - failed_before;

@@ -17,8 +17,6 @@
 
 namespace uinet {
 
-using udp::Endpoint;
-
 enum class OpenError : std::uint8_t { too_many_sockets };
 enum class SockRecvError : std::uint8_t { would_block, bad_socket, connection_refused };
 int to_errno(OpenError e);

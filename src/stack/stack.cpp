@@ -24,7 +24,9 @@ Stack::Stack(const Host& host, StackOptions opts)
       pool_(opts_.pool),
       net_(pool_, opts_.net),
       udp_(net_, *host_.random, opts_.udp),
-      udp_sockets_(sockets_, udp_) {
+      tcp_(net_, *host_.random, opts_.tcp),
+      udp_sockets_(sockets_, udp_),
+      tcp_sockets_(sockets_, tcp_) {
     rxbuf_.resize(opts_.rx_batch == 0 ? 1 : opts_.rx_batch);
     epfd_ = ::epoll_create1(EPOLL_CLOEXEC);
     watch_fd(mailbox_.fd());
@@ -82,6 +84,7 @@ Instant Stack::poll(Instant now) {
         }
     }
     net_.poll(now);
+    tcp_.poll(now);
     sockets_.deliver();
     for (const auto& ifc : net_.interfaces()) {
         if (ifc->txq.empty()) continue;
@@ -94,7 +97,7 @@ Instant Stack::poll(Instant now) {
 }
 
 Instant Stack::next_deadline() const {
-    Instant t = net_.next_deadline();
+    Instant t = earliest(net_.next_deadline(), tcp_.next_deadline());
     for (const auto& ifc : net_.interfaces()) t = earliest(t, ifc->device().next_deadline());
     if (sockets_.has_pending() || !mailbox_.empty()) t = earliest(t, now_);
     return t;

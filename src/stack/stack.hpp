@@ -32,8 +32,10 @@
 #include "link/device.hpp"
 #include "net/net.hpp"
 #include "socket/socket_table.hpp"
+#include "socket/tcp_socket.hpp"
 #include "socket/udp_socket.hpp"
 #include "stack/mailbox.hpp"
+#include "tcp/tcp_layer.hpp"
 #include "udp/udp.hpp"
 
 namespace uinet {
@@ -43,6 +45,7 @@ struct StackOptions {
     PoolConfig pool{.count = 8192, .buf_size = 2048, .headroom = 192};
     net::NetConfig net;
     udp::UdpConfig udp;
+    tcp::TcpConfig tcp;
     std::size_t rx_batch = 64;  // frames taken from a device per poll
 };
 
@@ -83,6 +86,9 @@ public:
     int event_fd() const { return epfd_; }
 
     UdpSockets& udp() { return udp_sockets_; }
+    TcpSockets& tcp() { return tcp_sockets_; }
+    tcp::TcpLayer& tcp_layer() { return tcp_; }
+    const tcp::TcpLayer& tcp_layer() const { return tcp_; }
     net::NetLayer& net() { return net_; }
     const net::NetLayer& net() const { return net_; }
     udp::UdpLayer& udp_layer() { return udp_; }
@@ -102,8 +108,10 @@ private:
     Pool pool_;
     net::NetLayer net_;
     udp::UdpLayer udp_;
+    tcp::TcpLayer tcp_;
     SocketTable sockets_;
     UdpSockets udp_sockets_;
+    TcpSockets tcp_sockets_;
     Mailbox mailbox_;
     std::vector<Packet> rxbuf_;
     Instant now_{};
@@ -144,6 +152,9 @@ template <class F>
 void Stack::visit_counters(F&& f) const {
     net_.counters().visit([&](const char* n, std::uint64_t v) { f("net", n, v); });
     udp_.counters().visit([&](const char* n, std::uint64_t v) { f("udp", n, v); });
+    tcp_.counters().visit([&](const char* n, std::uint64_t v) { f("tcp", n, v); });
+    f("tcp", "connections", tcp_.connections());
+    f("tcp", "time_wait_now", tcp_.time_wait_count());
     const net::ReassemblyStats& r = net_.reassembly_stats();
     f("reassembly", "fragments_in", r.fragments_in);
     f("reassembly", "datagrams_done", r.datagrams_done);

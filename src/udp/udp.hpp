@@ -33,11 +33,7 @@
 
 namespace uinet::udp {
 
-struct Endpoint {
-    Ipv4Addr addr;
-    Port port;
-    bool operator==(const Endpoint&) const = default;
-};
+using uinet::Endpoint;
 
 struct Datagram {
     Endpoint from;

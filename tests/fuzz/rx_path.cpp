@@ -47,7 +47,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     using namespace uinet;
     if (size < 1) return 0;
     const std::uint8_t flags = data[0];
-    Pool pool({.count = 256, .buf_size = 2048, .headroom = 192});
+    Pool pool({.count = 96, .buf_size = 2048, .headroom = 192});
     {
         net::NetConfig cfg;
         cfg.blackhole = (flags & 2) == 0;

@@ -39,7 +39,8 @@ TEST(ArpCache, RetriesThenGivesUpAndDropsPending) {
     Packet p = pool.alloc();
     ASSERT_EQ(c.resolve(at(0), kPeer, p).verdict, ArpCache::Verdict::send_request);
     int requests = 0;
-    for (std::int64_t t = 0; t <= 5000; t += 100) c.poll(at(t), [&](Ipv4Addr ip) {
+    for (std::int64_t t = 0; t <= 5000; t += 100) c.poll(at(t), [&](Ipv4Addr ip, const MacAddr* known) {
+            EXPECT_EQ(known, nullptr);
             EXPECT_EQ(ip, kPeer);
             ++requests;
         });
@@ -78,7 +79,7 @@ TEST(ArpCache, MergeDoesNotCreateAndEntriesAge) {
     EXPECT_TRUE(c.update(at(0), kPeer, kMac, true, out));
     EXPECT_TRUE(c.lookup(at(59'999), kPeer));
     EXPECT_FALSE(c.lookup(at(60'000), kPeer));
-    c.poll(at(60'000), [](Ipv4Addr) { FAIL() << "no request for an aged entry"; });
+    c.poll(at(60'000), [](Ipv4Addr, const MacAddr*) { FAIL() << "no request for an unused aged entry"; });
     EXPECT_EQ(c.size(), 0u);
     EXPECT_EQ(c.stats().expired, 1u);
 }
@@ -108,4 +109,34 @@ TEST(RouteTable, LongestPrefixWins) {
     EXPECT_EQ(c->addr, Ipv4Addr::of(198, 18, 0, 1));
     EXPECT_EQ(t.remove(*Ipv4Cidr::parse("0.0.0.0/0"), 1), 1u);
     EXPECT_FALSE(t.lookup(Ipv4Addr::of(203, 0, 113, 1)));
+}
+
+TEST(ArpCache, EntryInUseIsRefreshedByUnicastAndStaysUsable) {
+    Pool pool({.count = 4, .buf_size = 256, .headroom = 64});
+    ArpConfig cfg;
+    cfg.reachable = Duration::seconds(60);
+    cfg.max_requests = 3;
+    ArpCache c(cfg);
+    std::vector<Packet> out;
+    ASSERT_TRUE(c.update(at(0), kPeer, kMac, true, out));
+    Packet p = pool.alloc();
+    ASSERT_EQ(c.resolve(at(30'000), kPeer, p).verdict, ArpCache::Verdict::ready);  // used
+    std::vector<const MacAddr*> polls;
+    c.poll(at(60'000), [&](Ipv4Addr, const MacAddr* known) { polls.push_back(known); });
+    ASSERT_EQ(polls.size(), 1u);
+    ASSERT_NE(polls[0], nullptr);
+    EXPECT_EQ(*polls[0], kMac);  // unicast refresh to the known MAC
+    // Still usable while the refresh is outstanding.
+    EXPECT_EQ(c.resolve(at(60'500), kPeer, p).verdict, ArpCache::Verdict::ready);
+    // No answer: two more requests, then the entry goes.
+    for (std::int64_t t = 61'000; t <= 64'000; t += 1000) c.poll(at(t), [&](Ipv4Addr, const MacAddr* k) { polls.push_back(k); });
+    EXPECT_EQ(polls.size(), 3u);
+    EXPECT_EQ(c.size(), 0u);
+    EXPECT_EQ(c.stats().failed, 1u);
+    // An answer in time makes it fresh again.
+    ASSERT_TRUE(c.update(at(70'000), kPeer, kMac, true, out));
+    c.resolve(at(71'000), kPeer, p);
+    c.poll(at(130'000), [](Ipv4Addr, const MacAddr*) {});
+    ASSERT_TRUE(c.update(at(130'500), kPeer, kMac, false, out));
+    EXPECT_TRUE(c.lookup(at(131'000), kPeer));
 }

@@ -1,0 +1,79 @@
+// socket/tcp_socket.hpp — the stream socket API over tcp/.
+//
+// Contract: BSD-like, non-blocking stream sockets addressed by SocketId.
+// Every operation has its own error type (errno via to_errno()). recv()
+// returning 0 bytes means end of stream. Readiness is reported by poll()
+// and by upcalls delivered after each input batch: readable (data, EOF,
+// a connection to accept, or an error), writable (room in the send buffer,
+// or connect() finished), error, hangup. All calls belong to the stack's
+// thread; other threads go through Stack::call().
+#pragma once
+
+#include <cstdint>
+#include <optional>
+
+#include "base/result.hpp"
+#include "socket/socket_table.hpp"
+#include "socket/udp_socket.hpp"
+#include "tcp/tcp_layer.hpp"
+
+namespace uinet {
+
+enum class TcpSendError : std::uint8_t { would_block, not_connected, broken_pipe, bad_socket, connection_reset };
+enum class TcpRecvError : std::uint8_t { would_block, not_connected, bad_socket, connection_reset, timed_out, refused };
+enum class AcceptError : std::uint8_t { would_block, not_listening, bad_socket, too_many_sockets };
+enum class ShutdownError : std::uint8_t { not_connected, bad_socket };
+enum class ShutdownHow : std::uint8_t { read, write, both };
+int to_errno(TcpSendError e);
+int to_errno(TcpRecvError e);
+int to_errno(AcceptError e);
+int to_errno(ShutdownError e);
+
+struct TcpOptions {
+    std::optional<bool> nodelay;
+    std::optional<bool> keepalive;
+    std::optional<Duration> keep_idle, keep_intvl;
+    std::optional<std::uint32_t> keep_cnt;
+    std::optional<std::size_t> sndbuf, rcvbuf;
+    std::optional<std::uint16_t> maxseg;
+};
+
+class TcpSockets final : public tcp::TcpEvents {
+public:
+    TcpSockets(SocketTable& table, tcp::TcpLayer& tcp) : table_(table), tcp_(tcp) { tcp_.set_events(this); }
+    ~TcpSockets() override { tcp_.set_events(nullptr); }
+
+    Result<SocketId, OpenError> open();
+    Result<void, tcp::BindError> bind(SocketId id, Endpoint local, bool reuse = false);
+    Result<void, tcp::ListenError> listen(SocketId id, std::size_t backlog = 128);
+    Result<SocketId, AcceptError> accept(SocketId id, Endpoint* peer = nullptr);
+    Result<void, tcp::ConnectError> connect(Instant now, SocketId id, Endpoint remote);
+    Result<std::size_t, TcpSendError> send(Instant now, SocketId id, Bytes data);
+    Result<std::size_t, TcpRecvError> recv(Instant now, SocketId id, MutBytes buf);
+    Result<void, ShutdownError> shutdown(Instant now, SocketId id, ShutdownHow how);
+    // Graceful close (FIN after queued data; RST if unread data remains).
+    void close(Instant now, SocketId id);
+    // Abortive close (SO_LINGER with zero timeout): RST now.
+    void abort(Instant now, SocketId id);
+
+    std::uint32_t poll(SocketId id) const;
+    bool set_upcall(SocketId id, Upcall cb);
+    bool set_options(SocketId id, const TcpOptions& o);
+    bool set_congestion_control(SocketId id, std::string_view name);
+    std::optional<tcp::TcpInfo> info(SocketId id) const;
+    std::optional<Endpoint> local_endpoint(SocketId id) const;
+    std::optional<Endpoint> remote_endpoint(SocketId id) const;
+    // SO_ERROR: the pending error as an errno value (0 = none).
+    int error(SocketId id) const;
+    std::optional<tcp::TcpState> state(SocketId id) const;
+
+    void tcp_event(std::uint64_t owner, std::uint32_t events) override;
+
+private:
+    tcp::Tcb* tcb(SocketId id) const;
+    std::optional<tcp::TcbId> tcb_id(SocketId id) const;
+    SocketTable& table_;
+    tcp::TcpLayer& tcp_;
+};
+
+}  // namespace uinet

@@ -1,0 +1,274 @@
+// tcp/tcb.hpp — the transmission control block: one connection's state
+// machine (RFC 9293), free of I/O.
+//
+// Contract (DESIGN.md principles 4, 5, 9):
+//  * A Tcb consumes parsed segments (input), application calls (send,
+//    recv, shutdown, close, abort) and the passage of time (on_timer), and
+//    produces segments through its TcbSink; it never reads a clock, never
+//    touches a device, never allocates per segment.
+//  * Its work is split by concern: tcb_input.cpp (segment arrival, RFC 9293
+//    section 3.10.7), tcb_output.cpp (what to send: data, ACKs, SYN, FIN,
+//    RST, Nagle, silly-window avoidance, window updates), tcb_timers.cpp
+//    (retransmission, persist, delayed ACK, keepalive, TIME-WAIT),
+//    tcb_recovery.cpp (duplicate ACKs, fast retransmit, NewReno recovery).
+//    Byte storage is SendBuffer/RecvBuffer; RTT is RttEstimator; the
+//    congestion window belongs to a CongestionControl module.
+//  * State changes and readiness are reported to the sink (notify), which
+//    the TCP layer turns into socket events and table maintenance.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include "base/seq.hpp"
+#include "base/time.hpp"
+#include "buf/packet.hpp"
+#include "tcp/cc.hpp"
+#include "tcp/recv_buffer.hpp"
+#include "tcp/rtt.hpp"
+#include "tcp/send_buffer.hpp"
+#include "tcp/tcp_types.hpp"
+#include "wire/tcp.hpp"
+
+namespace uinet::tcp {
+
+class Tcb;
+
+// Events reported to the sink.
+namespace tcb_event {
+constexpr std::uint32_t readable = 1;      // data or EOF to read
+constexpr std::uint32_t writable = 2;      // send buffer has room / connect finished
+constexpr std::uint32_t error = 4;         // so_error set (reset, refused, timeout)
+constexpr std::uint32_t hangup = 8;        // both directions done
+constexpr std::uint32_t established = 16; // handshake completed
+constexpr std::uint32_t closed = 32;       // the TCB reached CLOSED and may be freed
+constexpr std::uint32_t time_wait = 64;    // the TCB entered TIME-WAIT
+}  // namespace tcb_event
+
+class TcbSink {
+public:
+    virtual ~TcbSink() = default;
+    // Transmit a segment: header fields as given (the sink fills ports and
+    // checksum), carrying `len` bytes of the send buffer from `data_seq`.
+    virtual void send_segment(Tcb& tcb, const wire::TcpRepr& hdr, SeqNum data_seq, std::size_t len) = 0;
+    virtual void notify(Tcb& tcb, std::uint32_t events) = 0;
+};
+
+// Why a connection ended, as errno values for SO_ERROR.
+enum class TcpError : std::uint8_t { none, refused, reset, timed_out, aborted };
+int to_errno(TcpError e);
+
+class Tcb {
+public:
+    Tcb(TcbId id, const ConnKey& key, const TcpConfig& cfg, TcpCounters& ctr, TcbSink& sink);
+    ~Tcb();
+    Tcb(const Tcb&) = delete;
+    Tcb& operator=(const Tcb&) = delete;
+
+    // --- addressing (before opening) ---
+    void set_local(Ipv4Addr addr, Port port) {
+        key_.laddr = addr;
+        key_.lport = port;
+    }
+    void set_remote(Ipv4Addr addr, Port port) {
+        key_.raddr = addr;
+        key_.rport = port;
+    }
+    void set_listen() { state_ = TcpState::listen; }
+    // Ends the TCB at once without a segment (TIME-WAIT budget, listener
+    // teardown); reports `closed` like any other end.
+    void force_close() {
+        if (state_ != TcpState::closed) enter_closed(TcpError::none);
+    }
+    // RFC 6191 / RFC 9293 3.6.1: may a new SYN reopen this TIME-WAIT
+    // connection? Yes if its timestamp is newer, or without timestamps if
+    // it starts beyond what the old connection received.
+    bool time_wait_reusable(const wire::TcpRepr& syn) const {
+        if (ts_ok_ && syn.options.timestamps)
+            return static_cast<std::int32_t>(syn.options.timestamps->first - ts_recent_) > 0;
+        return syn.seq > rcv_nxt();
+    }
+    // A listener's options carried to the connections it accepts.
+    void inherit_options(const Tcb& l) {
+        nodelay_ = l.nodelay_;
+        keepalive_ = l.keepalive_;
+        keep_idle_ = l.keep_idle_;
+        keep_intvl_ = l.keep_intvl_;
+        keep_cnt_ = l.keep_cnt_;
+        user_mss_ = l.user_mss_;
+        sndbuf_.set_capacity(l.sndbuf_.capacity());
+        rcvbuf_.set_capacity(l.rcvbuf_.capacity());
+    }
+    bool seq_in_flight(SeqNum q) const { return snd_una_ <= q && q < snd_max_; }
+    void fail(TcpError e) {
+        if (state_ != TcpState::closed) enter_closed(e);
+    }
+    // Appends `len` bytes of the send buffer from `seq` to pkt (for the sink).
+    bool append_send_data(Packet& pkt, SeqNum seq, std::size_t len) const {
+        return sndbuf_.append_to(pkt, seq, len);
+    }
+
+    // --- opening ---
+    // Active open: SYN-SENT, first SYN sent.
+    void connect(Instant now, SeqNum iss, std::uint16_t mss);
+    // Passive open from a listener's SYN: SYN-RECEIVED, SYN-ACK sent.
+    void accept_syn(Instant now, SeqNum iss, std::uint16_t mss, const wire::TcpRepr& syn);
+
+    // --- segment arrival (RFC 9293 3.10.7) ---
+    void input(Instant now, const wire::TcpRepr& seg, const Packet& pkt, std::size_t data_off, std::size_t data_len);
+
+    // --- application ---
+    std::size_t send(Instant now, Bytes data);
+    std::size_t recv(Instant now, MutBytes out);
+    std::size_t peek(MutBytes out) const { return rcvbuf_.peek(out); }
+    void shutdown_write(Instant now);
+    void close(Instant now);  // graceful: FIN after queued data; orphaned afterwards
+    void abort(Instant now);  // RST now (SO_LINGER 0)
+
+    // --- time ---
+    void on_timer(Instant now);
+    Instant next_deadline() const;
+
+    // --- introspection ---
+    TcbId id() const { return id_; }
+    const ConnKey& key() const { return key_; }
+    TcpState state() const { return state_; }
+    TcpError error() const { return error_; }
+    bool readable() const { return rcvbuf_.readable() > 0 || eof(); }
+    bool eof() const { return fin_rcvd_ && rcvbuf_.readable() == 0; }
+    bool writable() const;
+    std::size_t send_space() const;
+    std::size_t bytes_readable() const { return rcvbuf_.readable(); }
+    bool orphaned() const { return orphaned_; }
+    bool write_closed() const { return fin_queued_; }
+    TcpInfo info() const;
+
+    // Socket options.
+    void set_nodelay(bool v) { nodelay_ = v; }
+    bool nodelay() const { return nodelay_; }
+    void set_keepalive(bool on, Duration idle, Duration intvl, std::uint32_t cnt);
+    bool keepalive_on() const { return keepalive_; }
+    void set_buffers(std::size_t sndbuf, std::size_t rcvbuf);
+    void set_user_mss(std::uint16_t mss) { user_mss_ = mss; }
+    void set_congestion_control(std::unique_ptr<CongestionControl> cc);
+    const CongestionControl& congestion_control() const { return *cc_; }
+
+    // Owner cookie (the socket layer's handle) and listener link.
+    std::uint64_t owner = 0;
+    TcbId listener = 0;  // set while a passively opened TCB waits for accept()
+    bool accepted = false;
+    std::uint64_t user_cookie = 0;
+
+private:
+    friend class TcbTestPeer;
+    // tcb_input.cpp
+    void input_syn_sent(Instant now, const wire::TcpRepr& seg);
+    bool acceptable(const wire::TcpRepr& seg, std::size_t len) const;
+    bool process_ack(Instant now, const wire::TcpRepr& seg, std::size_t data_len);
+    void process_data(Instant now, const wire::TcpRepr& seg, const Packet& pkt, std::size_t off, std::size_t len);
+    void process_fin(Instant now);
+    void update_window(const wire::TcpRepr& seg);
+    void update_timestamps(Instant now, const wire::TcpRepr& seg, std::size_t len);
+    void negotiate_options(const wire::TcpRepr& syn);
+    void enter_established(Instant now);
+    void enter_time_wait(Instant now);
+    void enter_closed(TcpError err);
+    // tcb_output.cpp
+    void output(Instant now);
+    bool send_data_segment(Instant now, SeqNum seq, std::size_t len, bool fin, bool retransmit);
+    void send_ack(Instant now);
+    void send_syn(Instant now, bool with_ack);
+    void send_rst(SeqNum seq);
+    wire::TcpRepr base_header(Instant now, std::uint8_t flags, SeqNum seq);
+    std::uint16_t advertised_window(bool syn);
+    std::uint16_t payload_mss() const;
+    std::uint32_t tsval(Instant now) const;
+    void rtt_sample(Instant now, std::uint32_t tsecr);
+    SeqNum rcv_nxt() const;
+    std::uint32_t rcv_window() const;
+    std::uint8_t wscale_for(std::size_t bufsize) const;
+    std::size_t data_to_send() const;
+    std::uint32_t in_flight() const;
+    void schedule_ack(Instant now, bool immediate);
+    void maybe_window_update(Instant now);
+    // tcb_timers.cpp
+    void on_rto(Instant now);
+    void on_persist(Instant now);
+    void on_keepalive(Instant now);
+    void arm_rto(Instant now);
+    void restart_keepalive(Instant now);
+    // tcb_recovery.cpp
+    void on_dupack(Instant now);
+    void on_new_ack(Instant now, std::uint32_t acked, std::uint32_t flight_before);
+    void retransmit_head(Instant now, std::size_t max_len);
+
+    TcbId id_;
+    ConnKey key_;
+    const TcpConfig& cfg_;
+    TcpCounters& ctr_;
+    TcbSink& sink_;
+    TcpState state_ = TcpState::closed;
+    TcpError error_ = TcpError::none;
+    bool passive_ = false;
+    bool orphaned_ = false;
+
+    // Send sequence space (RFC 9293 3.3.1).
+    SeqNum iss_, snd_una_, snd_nxt_, snd_max_, snd_wl1_, snd_wl2_;
+    std::uint32_t snd_wnd_ = 0, max_snd_wnd_ = 0;
+    SendBuffer sndbuf_;
+    bool fin_queued_ = false, fin_sent_ = false;
+    SeqNum fin_seq_;  // sequence number of our FIN
+
+    // Receive sequence space.
+    SeqNum irs_;
+    RecvBuffer rcvbuf_;
+    SeqNum rcv_adv_;  // right edge of the window last advertised
+    bool fin_rcvd_ = false;
+    bool fin_pending_ = false;  // FIN seen beyond a hole
+    SeqNum fin_pending_seq_;
+
+    // Options (RFC 7323, RFC 2018, RFC 6691).
+    std::uint16_t snd_mss_ = 536, rcv_mss_ = 536, user_mss_ = 0, offered_mss_ = 1460;
+    std::uint8_t snd_wscale_ = 0, rcv_wscale_ = 0;
+    bool ws_ok_ = false, ts_ok_ = false, sack_ok_ = false;
+    bool offered_ws_ = false, offered_ts_ = false, offered_sack_ = false;  // in our SYN (active open)
+    std::uint32_t ts_offset_ = 0;
+    std::uint32_t rexmit_tsval_ = 0;  // TSval of our latest retransmission
+    bool rexmit_tsval_valid_ = false;
+    Instant syn_sent_at_{};
+    std::uint32_t ts_recent_ = 0;
+    Instant ts_recent_at_{};
+    SeqNum last_ack_sent_;
+
+    // Timers: one deadline each; never() when off.
+    Instant rto_at_ = Instant::never(), persist_at_ = Instant::never(), delack_at_ = Instant::never(),
+            keep_at_ = Instant::never(), close_at_ = Instant::never();
+    RttEstimator rtt_;
+    bool rtt_timing_ = false;
+    SeqNum rtt_seq_;
+    Instant rtt_start_{};
+    std::uint32_t retries_ = 0;   // consecutive RTOs
+    std::uint32_t probes_ = 0;    // keepalive or persist probes without answer
+    Duration persist_backoff_{};
+    Instant last_rcv_{};          // for keepalive idle
+    Instant last_send_{};         // for the restart window after idle
+
+    // Congestion control and recovery (RFC 5681, 6582, 3042).
+    std::unique_ptr<CongestionControl> cc_;
+    std::uint32_t dupacks_ = 0;
+    bool in_recovery_ = false;
+    SeqNum recover_;
+
+    // Delayed ACK (RFC 9293 3.8.6.3, RFC 1122 4.2.3.2).
+    std::uint32_t unacked_segs_ = 0;
+    bool ack_now_ = false;
+
+    bool nodelay_ = false;
+    bool keepalive_ = false;
+    Duration keep_idle_{}, keep_intvl_{};
+    std::uint32_t keep_cnt_ = 0;
+
+    TcpInfo stats_{};
+};
+
+}  // namespace uinet::tcp

@@ -1,0 +1,500 @@
+// tcp/tcb_input.cpp — segment arrival, RFC 9293 section 3.10.7.
+//
+// The order of the checks is the RFC's: (PAWS, RFC 7323 5.3), sequence
+// number acceptability, RST, SYN, ACK, URG, segment text, FIN. Comments
+// name the step they implement.
+#include <algorithm>
+#include <cerrno>
+
+#include "tcp/tcb.hpp"
+
+namespace uinet::tcp {
+
+using wire::TcpFlags;
+
+const char* to_string(TcpState s) {
+    switch (s) {
+        case TcpState::closed: return "CLOSED";
+        case TcpState::listen: return "LISTEN";
+        case TcpState::syn_sent: return "SYN-SENT";
+        case TcpState::syn_received: return "SYN-RECEIVED";
+        case TcpState::established: return "ESTABLISHED";
+        case TcpState::fin_wait_1: return "FIN-WAIT-1";
+        case TcpState::fin_wait_2: return "FIN-WAIT-2";
+        case TcpState::close_wait: return "CLOSE-WAIT";
+        case TcpState::closing: return "CLOSING";
+        case TcpState::last_ack: return "LAST-ACK";
+        case TcpState::time_wait: return "TIME-WAIT";
+    }
+    return "?";
+}
+
+int to_errno(TcpError e) {
+    switch (e) {
+        case TcpError::none: return 0;
+        case TcpError::refused: return ECONNREFUSED;
+        case TcpError::reset: return ECONNRESET;
+        case TcpError::timed_out: return ETIMEDOUT;
+        case TcpError::aborted: return ECONNABORTED;
+    }
+    return EIO;
+}
+
+Tcb::Tcb(TcbId id, const ConnKey& key, const TcpConfig& cfg, TcpCounters& ctr, TcbSink& sink)
+    : id_(id),
+      key_(key),
+      cfg_(cfg),
+      ctr_(ctr),
+      sink_(sink),
+      sndbuf_(cfg.sndbuf),
+      rcvbuf_(cfg.rcvbuf),
+      rtt_(RttConfig{cfg.initial_rto, cfg.min_rto, cfg.max_rto, Duration::millis(1)}),
+      cc_(make_newreno()),
+      nodelay_(cfg.nodelay),
+      keep_idle_(cfg.keep_idle),
+      keep_intvl_(cfg.keep_intvl),
+      keep_cnt_(cfg.keep_cnt) {}
+
+Tcb::~Tcb() = default;
+
+SeqNum Tcb::rcv_nxt() const { return rcvbuf_.rcv_nxt() + (fin_rcvd_ ? 1u : 0u); }
+
+void Tcb::negotiate_options(const wire::TcpRepr& syn) {
+    // RFC 9293 3.7.1 / RFC 6691: send at most the peer's MSS (536 if it
+    // gave none), and never more than our own path allows.
+    std::uint16_t peer_mss = syn.options.mss ? *syn.options.mss : cfg_.default_mss;
+    snd_mss_ = std::min<std::uint16_t>(peer_mss, offered_mss_);
+    if (user_mss_ != 0) snd_mss_ = std::min(snd_mss_, user_mss_);
+    if (snd_mss_ < 64) snd_mss_ = 64;  // RFC 9293 3.7.1 floor against absurd values
+    rcv_mss_ = offered_mss_;
+    // RFC 7323 2.2/2.3: scaling only if both sides sent the option.
+    ws_ok_ = cfg_.window_scaling && syn.options.wscale.has_value() && (passive_ || rcv_wscale_ != 0 || offered_ws_);
+    if (ws_ok_) {
+        snd_wscale_ = std::min<std::uint8_t>(*syn.options.wscale, 14);
+    } else {
+        snd_wscale_ = 0;
+        rcv_wscale_ = 0;
+    }
+    // RFC 7323 3.2: timestamps only if both sides sent them.
+    ts_ok_ = cfg_.timestamps && syn.options.timestamps.has_value() && (passive_ || offered_ts_);
+    if (ts_ok_) ts_recent_ = syn.options.timestamps->first;
+    sack_ok_ = cfg_.sack && syn.options.sack_permitted && (passive_ || offered_sack_);
+}
+
+void Tcb::accept_syn(Instant now, SeqNum iss, std::uint16_t mss, const wire::TcpRepr& syn) {
+    passive_ = true;
+    offered_mss_ = mss;
+    state_ = TcpState::syn_received;
+    irs_ = syn.seq;
+    rcvbuf_.reset(syn.seq + 1);
+    iss_ = iss;
+    snd_una_ = iss;
+    snd_nxt_ = iss + 1;
+    snd_max_ = snd_nxt_;
+    sndbuf_.reset(iss + 1);
+    rcv_wscale_ = wscale_for(rcvbuf_.capacity());
+    negotiate_options(syn);
+    ts_recent_at_ = now;
+    // RFC 7323 2.2: the window field of a SYN is never scaled.
+    snd_wnd_ = syn.window;
+    max_snd_wnd_ = snd_wnd_;
+    snd_wl1_ = syn.seq;
+    snd_wl2_ = iss;
+    cc_->init(payload_mss());
+    last_rcv_ = now;
+    ++ctr_.passive_opens;
+    send_syn(now, true);
+    arm_rto(now);
+}
+
+void Tcb::connect(Instant now, SeqNum iss, std::uint16_t mss) {
+    offered_mss_ = mss;
+    state_ = TcpState::syn_sent;
+    iss_ = iss;
+    snd_una_ = iss;
+    snd_nxt_ = iss + 1;
+    snd_max_ = snd_nxt_;
+    sndbuf_.reset(iss + 1);
+    rcv_wscale_ = cfg_.window_scaling ? wscale_for(rcvbuf_.capacity()) : 0;
+    offered_ws_ = cfg_.window_scaling;
+    offered_ts_ = cfg_.timestamps;
+    offered_sack_ = cfg_.sack;
+    last_rcv_ = now;
+    ++ctr_.active_opens;
+    send_syn(now, false);
+    arm_rto(now);
+}
+
+std::uint8_t Tcb::wscale_for(std::size_t bufsize) const {
+    // The smallest shift that lets the whole buffer be advertised (RFC 7323 2.3).
+    std::uint8_t s = 0;
+    while (s < cfg_.rcv_wscale_max && (bufsize >> s) > 65535) ++s;
+    return s;
+}
+
+void Tcb::input(Instant now, const wire::TcpRepr& seg, const Packet& pkt, std::size_t data_off, std::size_t len) {
+    ++stats_.segs_in;
+    stats_.bytes_in += len;
+    last_rcv_ = now;
+    probes_ = 0;
+    if (state_ == TcpState::closed || state_ == TcpState::listen) return;
+    if (state_ == TcpState::syn_sent) {
+        input_syn_sent(now, seg);
+        output(now);
+        return;
+    }
+    const bool rst = seg.flags & TcpFlags::rst;
+    const bool syn = seg.flags & TcpFlags::syn;
+    const bool fin = seg.flags & TcpFlags::fin;
+
+    // RFC 7323 5.3: PAWS — a timestamp older than ts_recent marks an old
+    // duplicate; acknowledge and drop (RST segments are exempt).
+    if (ts_ok_ && seg.options.timestamps && !rst) {
+        std::uint32_t tsval = seg.options.timestamps->first;
+        bool stale = (now - ts_recent_at_) > Duration::seconds(24 * 24 * 3600);
+        if (static_cast<std::int32_t>(tsval - ts_recent_) < 0 && !stale) {
+            ++ctr_.paws_dropped;
+            send_ack(now);
+            return;
+        }
+    }
+
+    // A retransmitted SYN while in SYN-RECEIVED: our SYN-ACK was lost, so
+    // send it again (it would otherwise fail the acceptability test below).
+    if (syn && !(seg.flags & TcpFlags::ack) && state_ == TcpState::syn_received && seg.seq == irs_) {
+        // Echo this SYN's timestamp, not the first one's, so the peer's RTT
+        // sample from our SYN-ACK is not inflated by its retransmissions.
+        if (ts_ok_ && seg.options.timestamps) ts_recent_ = seg.options.timestamps->first;
+        send_syn(now, true);
+        return;
+    }
+
+    // First: sequence number acceptability (3.10.7.4). A zero window still
+    // takes ACKs, RSTs and URGs: such a segment is processed with its text
+    // dropped.
+    bool text_ok = true;
+    if (!acceptable(seg, len)) {
+        bool zero_window_probe = rcv_window() == 0 && seg.seq == rcv_nxt();
+        if (!zero_window_probe) {
+            ++ctr_.unacceptable;
+            if (!rst) send_ack(now);
+            return;
+        }
+        text_ok = false;
+    }
+
+    // Second: RST. RFC 9293 3.10.7.4 (RFC 5961 section 3): reset only on an
+    // exact match with RCV.NXT; otherwise a challenge ACK.
+    if (rst) {
+        if (state_ == TcpState::time_wait) return;  // RFC 1337: TIME-WAIT ignores RSTs
+        if (seg.seq != rcv_nxt()) {
+            ++ctr_.challenge_acks;
+            send_ack(now);
+            return;
+        }
+        ++ctr_.rsts_rcvd;
+        if (state_ == TcpState::syn_received && passive_) {
+            enter_closed(TcpError::none);  // back to LISTEN: the listener keeps going
+        } else if (state_ == TcpState::syn_received) {
+            enter_closed(TcpError::refused);
+        } else if (state_ == TcpState::closing || state_ == TcpState::last_ack) {
+            enter_closed(TcpError::none);
+        } else {
+            ++ctr_.conn_reset;
+            enter_closed(TcpError::reset);
+        }
+        return;
+    }
+
+    // Fourth: SYN in a synchronized state: challenge ACK (RFC 5961 4.2).
+    if (syn) {
+        ++ctr_.challenge_acks;
+        send_ack(now);
+        return;
+    }
+
+    // Fifth: the ACK field. Without ACK, drop.
+    if (!(seg.flags & TcpFlags::ack)) return;
+    if (state_ == TcpState::syn_received) {
+        if (seg.ack <= snd_una_ || seg.ack > snd_max_) {
+            send_rst(seg.ack);
+            ++ctr_.rsts_sent;
+            return;
+        }
+        snd_wnd_ = static_cast<std::uint32_t>(seg.window) << snd_wscale_;
+        max_snd_wnd_ = std::max(max_snd_wnd_, snd_wnd_);
+        snd_wl1_ = seg.seq;
+        snd_wl2_ = seg.ack;
+        enter_established(now);
+    }
+    update_timestamps(now, seg, len);
+    if (!process_ack(now, seg, len)) return;
+    if (state_ == TcpState::closed) return;
+
+    // Sixth: URG. Urgent data is delivered inline (RFC 6093 recommends it);
+    // the pointer is only counted.
+    if (seg.flags & TcpFlags::urg) ++ctr_.urgent_rcvd;
+
+    // Seventh: segment text, in the states that still receive.
+    const bool receiving = state_ == TcpState::established || state_ == TcpState::fin_wait_1 ||
+                           state_ == TcpState::fin_wait_2;
+    if (text_ok && len > 0 && receiving && !fin_rcvd_) process_data(now, seg, pkt, data_off, len);
+
+    // Eighth: FIN.
+    if (fin && text_ok && !fin_rcvd_) {
+        SeqNum fseq = seg.seq + static_cast<std::uint32_t>(len);
+        if (fseq == rcvbuf_.rcv_nxt()) {
+            process_fin(now);
+        } else if (fseq > rcvbuf_.rcv_nxt()) {
+            fin_pending_ = true;
+            fin_pending_seq_ = fseq;
+            schedule_ack(now, true);
+        }
+    } else if (fin && state_ == TcpState::time_wait) {
+        // A retransmitted FIN: acknowledge it and restart the 2 MSL wait.
+        close_at_ = now + cfg_.msl * 2;
+        schedule_ack(now, true);
+    }
+    output(now);
+}
+
+void Tcb::input_syn_sent(Instant now, const wire::TcpRepr& seg) {
+    const bool has_ack = seg.flags & TcpFlags::ack;
+    // First: the ACK must cover our SYN and nothing more.
+    if (has_ack && (seg.ack <= iss_ || seg.ack > snd_max_)) {
+        if (!(seg.flags & TcpFlags::rst)) {
+            send_rst(seg.ack);
+            ++ctr_.rsts_sent;
+        }
+        return;
+    }
+    // Second: RST, honoured only with an acceptable ACK.
+    if (seg.flags & TcpFlags::rst) {
+        if (has_ack) {
+            ++ctr_.rsts_rcvd;
+            ++ctr_.conn_refused;
+            enter_closed(TcpError::refused);
+        }
+        return;
+    }
+    // Fourth: SYN.
+    if (!(seg.flags & TcpFlags::syn)) return;
+    irs_ = seg.seq;
+    rcvbuf_.reset(seg.seq + 1);
+    rcv_adv_ = seg.seq + 1;
+    negotiate_options(seg);
+    ts_recent_at_ = now;
+    cc_->init(payload_mss());
+    if (has_ack) {
+        if (ts_ok_ && seg.options.timestamps && seg.options.timestamps->second != 0)
+            rtt_sample(now, seg.options.timestamps->second);
+        else if (retries_ == 0)
+            rtt_.sample(now - syn_sent_at_);
+        snd_una_ = seg.ack;
+        snd_wnd_ = seg.window;  // unscaled in a SYN (RFC 7323 2.2)
+        max_snd_wnd_ = snd_wnd_;
+        snd_wl1_ = seg.seq;
+        snd_wl2_ = seg.ack;
+        retries_ = 0;
+        rtt_.reset_backoff();
+        rto_at_ = Instant::never();
+        enter_established(now);
+        schedule_ack(now, true);
+        return;
+    }
+    // Simultaneous open (RFC 9293 3.5, figure 7).
+    state_ = TcpState::syn_received;
+    snd_wnd_ = seg.window;
+    snd_wl1_ = seg.seq;
+    snd_wl2_ = iss_;
+    send_syn(now, true);
+}
+
+bool Tcb::acceptable(const wire::TcpRepr& seg, std::size_t len) const {
+    // RFC 9293 3.10.7.4, the four cases; the window is what we advertised,
+    // so a window we could not take back is honoured.
+    const std::uint32_t wnd = rcv_window();
+    const SeqNum nxt = rcv_nxt();
+    const std::uint32_t seg_len = static_cast<std::uint32_t>(len) + ((seg.flags & TcpFlags::syn) ? 1u : 0u) +
+                                  ((seg.flags & TcpFlags::fin) ? 1u : 0u);
+    if (seg_len == 0) {
+        if (wnd == 0) return seg.seq == nxt;
+        return seg.seq.in_range(nxt, nxt + wnd);
+    }
+    if (wnd == 0) return false;
+    return seg.seq.in_range(nxt, nxt + wnd) || (seg.seq + (seg_len - 1)).in_range(nxt, nxt + wnd);
+}
+
+std::uint32_t Tcb::rcv_window() const {
+    std::uint32_t wnd = static_cast<std::uint32_t>(rcvbuf_.window());
+    SeqNum nxt = rcv_nxt();
+    if (rcv_adv_ > nxt) wnd = std::max<std::uint32_t>(wnd, static_cast<std::uint32_t>(rcv_adv_ - nxt));
+    return wnd;
+}
+
+void Tcb::update_timestamps(Instant now, const wire::TcpRepr& seg, std::size_t /*len*/) {
+    // RFC 7323 4.3 (2): TS.Recent takes SEG.TSval when it is not older and
+    // the segment starts at or before the last ACK we sent. (RFC 1323's
+    // extra condition on the segment's end is gone: without it an old
+    // retransmitted segment refreshes TS.Recent, so the ACK it draws echoes
+    // a fresh timestamp and the sender's RTT sample stays true.)
+    if (!ts_ok_ || !seg.options.timestamps) return;
+    const std::uint32_t tsval = seg.options.timestamps->first;
+    if (static_cast<std::int32_t>(tsval - ts_recent_) >= 0 && seg.seq <= last_ack_sent_) {
+        ts_recent_ = tsval;
+        ts_recent_at_ = now;
+    }
+}
+
+bool Tcb::process_ack(Instant now, const wire::TcpRepr& seg, std::size_t len) {
+    if (seg.ack > snd_max_) {
+        // RFC 9293 3.10.7.4 fifth: acknowledges something not yet sent.
+        send_ack(now);
+        return false;
+    }
+    // RFC 9293: update the send window when the segment is newer.
+    bool window_changed = false;
+    if (snd_una_ <= seg.ack &&
+        (snd_wl1_ < seg.seq || (snd_wl1_ == seg.seq && snd_wl2_ <= seg.ack))) {
+        std::uint32_t w = static_cast<std::uint32_t>(seg.window) << snd_wscale_;
+        window_changed = w != snd_wnd_;
+        snd_wnd_ = w;
+        max_snd_wnd_ = std::max(max_snd_wnd_, snd_wnd_);
+        snd_wl1_ = seg.seq;
+        snd_wl2_ = seg.ack;
+        if (snd_wnd_ > 0) persist_at_ = Instant::never();
+    }
+    if (seg.ack < snd_una_) return true;  // old: ignore the ACK, keep the text
+    if (seg.ack == snd_una_) {
+        // RFC 5681 section 2: a duplicate ACK carries no data, no window
+        // change, and arrives while data is outstanding.
+        if (len == 0 && !window_changed && snd_una_ != snd_max_ && !(seg.flags & (TcpFlags::syn | TcpFlags::fin)))
+            on_dupack(now);
+        if (snd_wnd_ == 0) retries_ = 0;  // the peer is alive: zero-window probing never gives up
+        return true;
+    }
+    // New data acknowledged.
+    const std::uint32_t acked = static_cast<std::uint32_t>(seg.ack - snd_una_);
+    const std::uint32_t flight_before = in_flight();
+    SeqNum data_end = sndbuf_.end_seq();
+    sndbuf_.ack(seg.ack <= data_end ? seg.ack : data_end);
+    snd_una_ = seg.ack;
+    if (snd_nxt_ < snd_una_) snd_nxt_ = snd_una_;
+    // RTT (RFC 6298 / RFC 7323 4.1): timestamps when present, else the
+    // single timed segment, never a retransmitted one (Karn).
+    if (ts_ok_ && seg.options.timestamps && seg.options.timestamps->second != 0) {
+        rtt_sample(now, seg.options.timestamps->second);
+    } else if (rtt_timing_ && seg.ack > rtt_seq_) {
+        rtt_.sample(now - rtt_start_);
+        rtt_timing_ = false;
+    }
+    retries_ = 0;
+    rtt_.reset_backoff();
+    on_new_ack(now, acked, flight_before);
+    // RFC 6298 5.2/5.3: stop the timer when all is acknowledged, else restart.
+    if (snd_una_ == snd_max_)
+        rto_at_ = Instant::never();
+    else
+        arm_rto(now);
+
+    const bool fin_acked = fin_sent_ && snd_una_ > fin_seq_;
+    switch (state_) {
+        case TcpState::fin_wait_1:
+            if (fin_acked) {
+                state_ = TcpState::fin_wait_2;
+                if (orphaned_) close_at_ = now + cfg_.fin_wait_2_timeout;
+            }
+            break;
+        case TcpState::closing:
+            if (fin_acked) enter_time_wait(now);
+            break;
+        case TcpState::last_ack:
+            if (fin_acked) {
+                enter_closed(TcpError::none);
+                return false;
+            }
+            break;
+        default: break;
+    }
+    if (!fin_queued_ && sndbuf_.free_space() > 0) sink_.notify(*this, tcb_event::writable);
+    return true;
+}
+
+void Tcb::rtt_sample(Instant now, std::uint32_t tsecr) {
+    // An echo older than our latest retransmission may answer that
+    // retransmission with a stale TS.Recent (the peer's ACKs were lost and
+    // it saw only an out-of-window duplicate, RFC 7323 5.3 R2/R3): the
+    // sample would include our whole backoff. Karn's rule, applied to
+    // timestamps, skips it.
+    if (rexmit_tsval_valid_ && static_cast<std::int32_t>(tsecr - rexmit_tsval_) < 0) return;
+    std::uint32_t elapsed = tsval(now) - tsecr;
+    if (elapsed < 0x7fffffffu) rtt_.sample(Duration::millis(std::max<std::uint32_t>(elapsed, 1)));
+}
+
+void Tcb::process_data(Instant now, const wire::TcpRepr& seg, const Packet& pkt, std::size_t off, std::size_t len) {
+    const bool had_holes = rcvbuf_.ooo_bytes() > 0;
+    auto r = rcvbuf_.insert(seg.seq, pkt, off, len);
+    if (r.in_order > 0) {
+        sink_.notify(*this, tcb_event::readable);
+        if (fin_pending_ && rcvbuf_.rcv_nxt() == fin_pending_seq_) {
+            fin_pending_ = false;
+            process_fin(now);
+        }
+    }
+    if (r.out_of_order) ++ctr_.ooo_segments;
+    // RFC 5681 4.2: ACK at once for out-of-order data, duplicates and
+    // segments that fill a hole; otherwise delay, but ACK at least every
+    // second full-sized segment (RFC 9293 3.8.6.3).
+    if (r.out_of_order || r.duplicate > 0 || (had_holes && r.in_order > 0) || r.in_order == 0) {
+        schedule_ack(now, true);
+        return;
+    }
+    ++unacked_segs_;
+    schedule_ack(now, unacked_segs_ >= 2);
+}
+
+void Tcb::process_fin(Instant now) {
+    fin_rcvd_ = true;
+    schedule_ack(now, true);
+    sink_.notify(*this, tcb_event::readable);
+    switch (state_) {
+        case TcpState::syn_received:
+        case TcpState::established: state_ = TcpState::close_wait; break;
+        case TcpState::fin_wait_1:
+            if (fin_sent_ && snd_una_ > fin_seq_)
+                enter_time_wait(now);
+            else
+                state_ = TcpState::closing;
+            break;
+        case TcpState::fin_wait_2: enter_time_wait(now); break;
+        default: break;
+    }
+}
+
+void Tcb::enter_established(Instant now) {
+    state_ = TcpState::established;
+    ++ctr_.established;
+    if (snd_una_ == snd_max_) rto_at_ = Instant::never();
+    restart_keepalive(now);
+    sink_.notify(*this, tcb_event::established | tcb_event::writable);
+}
+
+void Tcb::enter_time_wait(Instant now) {
+    state_ = TcpState::time_wait;
+    rto_at_ = persist_at_ = keep_at_ = delack_at_ = Instant::never();
+    close_at_ = now + cfg_.msl * 2;
+    ++ctr_.time_wait_enter;
+    sink_.notify(*this, tcb_event::time_wait | tcb_event::hangup);
+}
+
+void Tcb::enter_closed(TcpError err) {
+    state_ = TcpState::closed;
+    if (error_ == TcpError::none) error_ = err;
+    rto_at_ = persist_at_ = keep_at_ = delack_at_ = close_at_ = Instant::never();
+    ++ctr_.closed;
+    std::uint32_t ev = tcb_event::closed | tcb_event::hangup | tcb_event::readable | tcb_event::writable;
+    if (err != TcpError::none) ev |= tcb_event::error;
+    sink_.notify(*this, ev);
+}
+
+}  // namespace uinet::tcp

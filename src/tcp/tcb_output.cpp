@@ -1,0 +1,220 @@
+// tcp/tcb_output.cpp — deciding what to send.
+//
+// Decisions and their sources:
+//  * The amount in flight is bounded by min(SND.WND, cwnd) (RFC 5681 2),
+//    plus up to two segments for duplicate ACKs (RFC 3042 limited transmit).
+//  * Nagle (RFC 9293 3.7.4, RFC 1122 4.2.3.4): a short segment waits while
+//    data is unacknowledged, unless TCP_NODELAY. Sender-side silly window
+//    avoidance (RFC 9293 3.8.6.2.1): send a full segment, all remaining
+//    data when allowed by Nagle, or at least half the largest window the
+//    peer has offered.
+//  * Receiver-side silly window avoidance (RFC 9293 3.8.6.2.2): the right
+//    edge advances only by at least min(buffer/2, MSS); it never moves
+//    left (RFC 9293 3.8.6: shrinking the window is strongly discouraged).
+//  * Our FIN follows the last byte queued before shutdown.
+#include <algorithm>
+
+#include "tcp/tcb.hpp"
+
+namespace uinet::tcp {
+
+using wire::TcpFlags;
+
+std::uint32_t Tcb::tsval(Instant now) const {
+    // RFC 7323 5.4: a millisecond clock with a per-connection offset.
+    return static_cast<std::uint32_t>(now.ns() / 1'000'000) + ts_offset_;
+}
+
+std::uint16_t Tcb::payload_mss() const {
+    // RFC 6691: the MSS excludes options; timestamps take 12 of it.
+    std::uint16_t m = snd_mss_;
+    if (ts_ok_) m = static_cast<std::uint16_t>(m - 12);
+    return m;
+}
+
+std::uint32_t Tcb::in_flight() const { return static_cast<std::uint32_t>(snd_nxt_ - snd_una_); }
+
+std::size_t Tcb::data_to_send() const {
+    SeqNum end = sndbuf_.end_seq();
+    return end > snd_nxt_ ? static_cast<std::size_t>(end - snd_nxt_) : 0;
+}
+
+std::uint16_t Tcb::advertised_window(bool syn) {
+    std::uint32_t wnd = static_cast<std::uint32_t>(rcvbuf_.window());
+    const SeqNum nxt = rcv_nxt();
+    if (syn) {
+        // RFC 7323 2.2: the window in a SYN is not scaled.
+        wnd = std::min<std::uint32_t>(wnd, 65535);
+        rcv_adv_ = nxt + wnd;
+        return static_cast<std::uint16_t>(wnd);
+    }
+    const std::uint32_t max_wnd = 65535u << rcv_wscale_;
+    wnd = std::min(wnd, max_wnd);
+    SeqNum edge = nxt + wnd;
+    if (rcv_adv_ > nxt) {
+        const std::uint32_t threshold =
+            std::min<std::uint32_t>(static_cast<std::uint32_t>(rcvbuf_.capacity() / 2), rcv_mss_);
+        if (edge <= rcv_adv_ || static_cast<std::uint32_t>(edge - rcv_adv_) < threshold) edge = rcv_adv_;
+    }
+    wnd = static_cast<std::uint32_t>(edge - nxt);
+    // Round down to the scale: what we advertise is what we promise.
+    std::uint32_t field = std::min<std::uint32_t>(wnd >> rcv_wscale_, 65535);
+    rcv_adv_ = nxt + (field << rcv_wscale_);
+    return static_cast<std::uint16_t>(field);
+}
+
+wire::TcpRepr Tcb::base_header(Instant now, std::uint8_t flags, SeqNum seq) {
+    wire::TcpRepr h;
+    h.seq = seq;
+    h.flags = flags;
+    if (flags & TcpFlags::ack) {
+        h.ack = rcv_nxt();
+        last_ack_sent_ = h.ack;
+    }
+    h.window = advertised_window(flags & TcpFlags::syn);
+    if (ts_ok_) h.options.timestamps = std::make_pair(tsval(now), ts_recent_);
+    return h;
+}
+
+void Tcb::send_syn(Instant now, bool with_ack) {
+    if (!with_ack) syn_sent_at_ = now;
+    std::uint8_t flags = TcpFlags::syn | (with_ack ? TcpFlags::ack : 0);
+    if (!with_ack) ts_offset_ = iss_.raw();
+    wire::TcpRepr h;
+    h.seq = iss_;
+    h.flags = flags;
+    if (with_ack) {
+        h.ack = rcv_nxt();
+        last_ack_sent_ = h.ack;
+    }
+    h.window = advertised_window(true);
+    h.options.mss = offered_mss_;
+    const bool ws = with_ack ? ws_ok_ : cfg_.window_scaling;
+    if (ws) h.options.wscale = rcv_wscale_;
+    if (with_ack ? sack_ok_ : cfg_.sack) h.options.sack_permitted = true;
+    if (with_ack ? ts_ok_ : cfg_.timestamps) {
+        if (with_ack && ts_offset_ == 0) ts_offset_ = iss_.raw();
+        h.options.timestamps = std::make_pair(tsval(now), with_ack ? ts_recent_ : 0u);
+    }
+    ++stats_.segs_out;
+    ++ctr_.segs_out;
+    last_send_ = now;
+    sink_.send_segment(*this, h, iss_, 0);
+}
+
+void Tcb::send_ack(Instant now) {
+    wire::TcpRepr h = base_header(now, TcpFlags::ack, snd_nxt_);
+    ack_now_ = false;
+    unacked_segs_ = 0;
+    delack_at_ = Instant::never();
+    ++stats_.segs_out;
+    ++ctr_.segs_out;
+    sink_.send_segment(*this, h, snd_nxt_, 0);
+}
+
+void Tcb::send_rst(SeqNum seq) {
+    wire::TcpRepr h;
+    h.seq = seq;
+    h.flags = TcpFlags::rst;
+    ++ctr_.segs_out;
+    sink_.send_segment(*this, h, seq, 0);
+}
+
+void Tcb::schedule_ack(Instant now, bool immediate) {
+    if (immediate) {
+        ack_now_ = true;
+        return;
+    }
+    if (delack_at_.is_never()) delack_at_ = now + cfg_.delack;
+}
+
+bool Tcb::send_data_segment(Instant now, SeqNum seq, std::size_t len, bool fin, bool retransmit) {
+    std::uint8_t flags = TcpFlags::ack;
+    if (fin) flags |= TcpFlags::fin;
+    if (len > 0 && seq + static_cast<std::uint32_t>(len) == sndbuf_.end_seq()) flags |= TcpFlags::psh;
+    wire::TcpRepr h = base_header(now, flags, seq);
+    ++stats_.segs_out;
+    ++ctr_.segs_out;
+    if (retransmit) {
+        rexmit_tsval_ = tsval(now);
+        rexmit_tsval_valid_ = ts_ok_;
+        ++stats_.retransmits;
+        ++ctr_.retransmits;
+        rtt_timing_ = false;  // Karn's algorithm
+    } else if (!rtt_timing_ && len > 0 && !(ts_ok_)) {
+        rtt_timing_ = true;
+        rtt_seq_ = seq;
+        rtt_start_ = now;
+    }
+    stats_.bytes_out += len;
+    ctr_.bytes_out += len;
+    ack_now_ = false;
+    unacked_segs_ = 0;
+    delack_at_ = Instant::never();
+    last_send_ = now;
+    sink_.send_segment(*this, h, seq, len);
+    if (rto_at_.is_never()) arm_rto(now);
+    return true;
+}
+
+void Tcb::output(Instant now) {
+    const bool can_send_data = state_ == TcpState::established || state_ == TcpState::close_wait ||
+                               state_ == TcpState::fin_wait_1 || state_ == TcpState::closing ||
+                               state_ == TcpState::last_ack;
+    if (can_send_data) {
+        const std::uint32_t mss = payload_mss();
+        // RFC 5681 4.1: restart from the restart window after an idle
+        // period longer than the RTO.
+        if (snd_una_ == snd_max_ && now - last_send_ > rtt_.rto() && data_to_send() > 0)
+            cc_->on_idle_restart(now - last_send_, rtt_.rto());
+        for (;;) {
+            std::uint32_t wnd = std::min(snd_wnd_, cc_->cwnd());
+            if (dupacks_ > 0 && dupacks_ < 3 && !in_recovery_)
+                wnd = std::min(snd_wnd_, cc_->cwnd() + dupacks_ * mss);  // RFC 3042
+            const std::uint32_t flight = in_flight();
+            const std::uint32_t usable = wnd > flight ? wnd - flight : 0;
+            const std::size_t avail = data_to_send();
+            std::size_t len = std::min<std::size_t>({avail, usable, mss});
+            // The FIN rides on the segment that carries the last queued byte.
+            const bool fin = fin_queued_ && snd_nxt_ + static_cast<std::uint32_t>(len) == fin_seq_;
+            if (len == 0 && !fin) break;
+            if (len < mss && !fin) {
+                const bool nagle_ok = len == avail && (nodelay_ || flight == 0);
+                const bool sws_ok = max_snd_wnd_ > 0 && len >= max_snd_wnd_ / 2 && len == usable;
+                if (!nagle_ok && !sws_ok) break;
+            }
+            const bool retransmit = snd_nxt_ < snd_max_;
+            send_data_segment(now, snd_nxt_, len, fin, retransmit);
+            snd_nxt_ += static_cast<std::uint32_t>(len) + (fin ? 1u : 0u);
+            if (fin) fin_sent_ = true;
+            if (snd_nxt_ > snd_max_) snd_max_ = snd_nxt_;
+            if (fin) break;
+        }
+        // Zero window with data waiting and nothing in flight: persist.
+        if (snd_wnd_ == 0 && in_flight() == 0 && (data_to_send() > 0 || (fin_queued_ && !fin_sent_)) &&
+            persist_at_.is_never()) {
+            if (persist_backoff_ == Duration::zero()) persist_backoff_ = std::max(rtt_.rto(), cfg_.persist_min);
+            persist_at_ = now + persist_backoff_;
+        }
+    }
+    if (ack_now_) send_ack(now);
+}
+
+void Tcb::maybe_window_update(Instant now) {
+    // After the application read, tell the peer if the window opened by at
+    // least two segments or half the buffer (RFC 9293 3.8.6.2.2 with
+    // Linux's practice of not waiting for the delayed-ACK timer).
+    if (state_ != TcpState::established && state_ != TcpState::fin_wait_1 && state_ != TcpState::fin_wait_2) return;
+    const SeqNum nxt = rcv_nxt();
+    const std::uint32_t wnd = static_cast<std::uint32_t>(rcvbuf_.window());
+    const SeqNum edge = nxt + wnd;
+    const std::uint32_t old_wnd = rcv_adv_ > nxt ? static_cast<std::uint32_t>(rcv_adv_ - nxt) : 0;
+    if (edge <= rcv_adv_) return;
+    const std::uint32_t grow = static_cast<std::uint32_t>(edge - rcv_adv_);
+    if (grow >= 2u * rcv_mss_ || grow >= rcvbuf_.capacity() / 2 || (old_wnd < rcv_mss_ && grow >= rcv_mss_)) {
+        ++ctr_.window_updates;
+        send_ack(now);
+    }
+}
+
+}  // namespace uinet::tcp

@@ -1,0 +1,561 @@
+// tcp/tcp_layer.cpp — demultiplexing, tables, listeners, timers.
+#include "tcp/tcp_layer.hpp"
+
+#include <algorithm>
+#include <cerrno>
+
+#include "wire/checksum.hpp"
+#include "wire/ipv4.hpp"
+
+namespace uinet::tcp {
+
+using wire::TcpFlags;
+
+int to_errno(BindError e) {
+    switch (e) {
+        case BindError::address_in_use: return EADDRINUSE;
+        case BindError::address_not_available: return EADDRNOTAVAIL;
+        case BindError::already_bound:
+        case BindError::invalid: return EINVAL;
+        case BindError::no_ports: return EAGAIN;
+    }
+    return EINVAL;
+}
+int to_errno(ListenError) { return EINVAL; }
+int to_errno(ConnectError e) {
+    switch (e) {
+        case ConnectError::invalid_address: return EINVAL;
+        case ConnectError::address_not_available: return EADDRNOTAVAIL;
+        case ConnectError::no_ports: return EAGAIN;
+        case ConnectError::no_route: return ENETUNREACH;
+        case ConnectError::already_connected: return EISCONN;
+        case ConnectError::in_progress: return EALREADY;
+        case ConnectError::invalid_state: return EINVAL;
+        case ConnectError::too_many_connections: return ENOBUFS;
+    }
+    return EINVAL;
+}
+
+namespace {
+SipKey random_key(Random& r) { return SipKey{r.u64(), r.u64()}; }
+}  // namespace
+
+TcpLayer::TcpLayer(net::NetLayer& net, Random& random, const TcpConfig& cfg)
+    : net_(net),
+      random_(random),
+      cfg_(cfg),
+      conns_(KeyHash{random_key(random)}),
+      wheel_(Instant::from_ns(0)),
+      isn_(random_key(random)),
+      ports_picker_(random_key(random), cfg.ephemeral_low, cfg.ephemeral_high) {
+    net_.set_handler(wire::ip_proto::tcp, this);
+}
+
+TcpLayer::~TcpLayer() { net_.set_handler(wire::ip_proto::tcp, nullptr); }
+
+TcpLayer::Slot* TcpLayer::slot(TcbId id) {
+    if (id == 0 || id > slots_.size() || !slots_[id - 1].tcb) return nullptr;
+    return &slots_[id - 1];
+}
+
+Tcb* TcpLayer::tcb(TcbId id) {
+    Slot* s = slot(id);
+    return s ? s->tcb.get() : nullptr;
+}
+
+const Tcb* TcpLayer::tcb(TcbId id) const { return const_cast<TcpLayer*>(this)->tcb(id); }
+
+TcbId TcpLayer::new_tcb(const ConnKey& key, std::uint64_t owner) {
+    if (live_ >= cfg_.max_connections) {
+        ++ctr_.too_many_connections;
+        return 0;
+    }
+    TcbId id;
+    if (!free_.empty()) {
+        id = free_.back();
+        free_.pop_back();
+    } else {
+        slots_.emplace_back();
+        id = static_cast<TcbId>(slots_.size());
+    }
+    Slot& s = slots_[id - 1];
+    s = Slot{};
+    s.tcb = std::make_unique<Tcb>(id, key, cfg_, ctr_, *this);
+    s.tcb->owner = owner;
+    ++live_;
+    return id;
+}
+
+std::optional<TcbId> TcpLayer::open(std::uint64_t owner) {
+    TcbId id = new_tcb(ConnKey{}, owner);
+    if (id == 0) return std::nullopt;
+    return id;
+}
+
+// --- ports and binding --------------------------------------------------
+
+void TcpLayer::link_port(TcbId id) { ports_[tcb(id)->key().lport.value()].push_back(id); }
+
+void TcpLayer::unlink_port(TcbId id) {
+    Tcb* t = tcb(id);
+    auto it = ports_.find(t->key().lport.value());
+    if (it == ports_.end()) return;
+    std::erase(it->second, id);
+    if (it->second.empty()) ports_.erase(it);
+}
+
+bool TcpLayer::port_conflict(Ipv4Addr addr, Port port, bool reuse, TcbId self) const {
+    // BSD/Linux semantics: a port bound on an overlapping address conflicts,
+    // except that SO_REUSEADDR lets a socket bind over connections (even in
+    // TIME-WAIT) that are not listening.
+    auto it = ports_.find(port.value());
+    if (it == ports_.end()) return false;
+    for (TcbId other : it->second) {
+        if (other == self) continue;
+        const Tcb* o = tcb(other);
+        if (!o) continue;
+        const bool overlap = o->key().laddr.is_any() || addr.is_any() || o->key().laddr == addr;
+        if (overlap && (!reuse || o->state() == TcpState::listen)) return true;
+    }
+    return false;
+}
+
+Result<void, BindError> TcpLayer::bind(TcbId id, Endpoint local, bool reuse) {
+    Tcb* t = tcb(id);
+    if (!t || t->state() != TcpState::closed) return Err{BindError::invalid};
+    if (!t->key().lport.is_any()) return Err{BindError::already_bound};
+    if (!local.addr.is_any() && !net_.is_local(local.addr)) return Err{BindError::address_not_available};
+    if (local.port.is_any()) {
+        for (std::uint32_t tries = 0; tries < 65536; ++tries) {
+            std::uint32_t span = static_cast<std::uint32_t>(cfg_.ephemeral_high - cfg_.ephemeral_low) + 1;
+            Port p(static_cast<std::uint16_t>(cfg_.ephemeral_low + random_.below(span)));
+            if (!port_conflict(local.addr, p, false, id)) {
+                local.port = p;
+                break;
+            }
+        }
+        if (local.port.is_any()) return Err{BindError::no_ports};
+    } else if (port_conflict(local.addr, local.port, reuse, id)) {
+        return Err{BindError::address_in_use};
+    }
+    t->set_local(local.addr, local.port);
+    link_port(id);
+    return {};
+}
+
+Result<void, ListenError> TcpLayer::listen(TcbId id, std::size_t backlog) {
+    Tcb* t = tcb(id);
+    if (!t || (t->state() != TcpState::closed && t->state() != TcpState::listen)) return Err{ListenError::invalid_state};
+    if (t->key().lport.is_any()) {
+        if (!bind(id, Endpoint{Ipv4Addr::any(), Port(0)}, false)) return Err{ListenError::invalid_state};
+    }
+    t->set_listen();
+    Listener& l = listeners_[id];
+    l.backlog = std::max<std::size_t>(backlog, 1);
+    return {};
+}
+
+std::optional<TcbId> TcpLayer::accept(TcbId lid) {
+    auto it = listeners_.find(lid);
+    if (it == listeners_.end()) return std::nullopt;
+    auto& q = it->second.accept_q;
+    while (!q.empty()) {
+        TcbId c = q.front();
+        q.pop_front();
+        Tcb* t = tcb(c);
+        if (!t || t->state() == TcpState::closed) continue;
+        t->listener = 0;
+        t->accepted = true;
+        return c;
+    }
+    return std::nullopt;
+}
+
+bool TcpLayer::accept_ready(TcbId lid) const {
+    auto it = listeners_.find(lid);
+    return it != listeners_.end() && !it->second.accept_q.empty();
+}
+
+TcbId TcpLayer::find_listener(Ipv4Addr addr, Port port) const {
+    auto it = ports_.find(port.value());
+    if (it == ports_.end()) return 0;
+    TcbId wildcard = 0;
+    for (TcbId id : it->second) {
+        const Tcb* t = tcb(id);
+        if (!t || t->state() != TcpState::listen) continue;
+        if (t->key().laddr == addr) return id;
+        if (t->key().laddr.is_any()) wildcard = id;
+    }
+    return wildcard;
+}
+
+std::uint16_t TcpLayer::mss_for(Ipv4Addr dst) const {
+    // RFC 9293 3.7.1 / RFC 6691: MSS = MTU - 20 (IP) - 20 (TCP).
+    auto hop = const_cast<net::NetLayer&>(net_).routes().lookup(dst);
+    std::uint32_t mtu = 1500;
+    if (hop)
+        if (const net::Interface* i = const_cast<net::NetLayer&>(net_).interface(hop->ifindex)) mtu = i->mtu();
+    return static_cast<std::uint16_t>(std::min<std::uint32_t>(mtu, 65535) - 40);
+}
+
+std::optional<Port> TcpLayer::pick_port(Ipv4Addr laddr, Endpoint remote) {
+    return ports_picker_.pick(laddr, remote.addr, remote.port, [&](Port p) {
+        if (conns_.find(ConnKey{laddr, remote.addr, p, remote.port})) return true;
+        return port_conflict(laddr, p, false, 0);
+    });
+}
+
+Result<void, ConnectError> TcpLayer::connect(Instant now, TcbId id, Endpoint remote) {
+    now_ = now;
+    Tcb* t = tcb(id);
+    if (!t) return Err{ConnectError::invalid_state};
+    if (t->state() == TcpState::syn_sent) return Err{ConnectError::in_progress};
+    if (t->state() != TcpState::closed) return Err{ConnectError::already_connected};
+    if (remote.addr.is_any() || remote.port.is_any() || remote.addr.is_broadcast() || remote.addr.is_multicast())
+        return Err{ConnectError::invalid_address};
+    Ipv4Addr laddr = t->key().laddr;
+    if (laddr.is_any()) laddr = net_.select_source(remote.addr);
+    if (laddr.is_any()) return Err{ConnectError::no_route};
+    Port lport = t->key().lport;
+    const bool was_bound = !lport.is_any();
+    if (!was_bound) {
+        auto p = pick_port(laddr, remote);
+        if (!p) return Err{ConnectError::no_ports};
+        lport = *p;
+    }
+    ConnKey key{laddr, remote.addr, lport, remote.port};
+    if (conns_.find(key)) return Err{ConnectError::address_not_available};
+    if (was_bound) unlink_port(id);
+    t->set_local(laddr, lport);
+    t->set_remote(remote.addr, remote.port);
+    link_port(id);
+    conns_.insert(key, id);
+    slot(id)->in_table = true;
+    t->connect(now, isn_.next(now, laddr, lport, remote.addr, remote.port), mss_for(remote.addr));
+    touch(id);
+    return {};
+}
+
+void TcpLayer::release(Instant now, TcbId id, bool abort) {
+    now_ = now;
+    Slot* s = slot(id);
+    if (!s) return;
+    Tcb& t = *s->tcb;
+    t.owner = 0;
+    auto lit = listeners_.find(id);
+    if (lit != listeners_.end()) {
+        // A closing listener resets the connections nobody accepted.
+        for (TcbId c : lit->second.accept_q)
+            if (Tcb* ct = tcb(c)) ct->abort(now);
+        for (auto& sl : slots_)
+            if (sl.tcb && sl.tcb->listener == id && sl.tcb->state() != TcpState::closed) sl.tcb->abort(now);
+        listeners_.erase(lit);
+        t.force_close();
+    } else if (t.state() == TcpState::closed) {
+        s->dead = true;
+        dead_.push_back(id);
+    } else if (abort) {
+        t.abort(now);
+    } else {
+        t.close(now);
+    }
+    if (slot(id)) touch(id);
+    reap();
+}
+
+void TcpLayer::touch(TcbId id) {
+    Slot* s = slot(id);
+    if (!s) return;
+    Instant due = s->tcb->next_deadline();
+    if (due == s->due) return;
+    s->due = due;
+    if (due.is_never()) {
+        if (s->timer) wheel_.cancel(s->timer);
+        s->timer = 0;
+        return;
+    }
+    if (s->timer == 0 || !wheel_.reschedule(s->timer, due)) s->timer = wheel_.schedule(due, id);
+}
+
+// --- teardown ------------------------------------------------------------
+
+void TcpLayer::unlink(TcbId id) {
+    Slot* s = slot(id);
+    if (!s) return;
+    if (s->in_table) {
+        conns_.erase(s->tcb->key());
+        s->in_table = false;
+    }
+    if (s->time_wait) {
+        s->time_wait = false;
+        --time_wait_;
+    }
+}
+
+void TcpLayer::free_tcb(TcbId id) {
+    Slot* s = slot(id);
+    if (!s) return;
+    unlink(id);
+    if (!s->tcb->key().lport.is_any()) unlink_port(id);
+    if (s->timer) wheel_.cancel(s->timer);
+    s->tcb.reset();
+    *s = Slot{};
+    free_.push_back(id);
+    --live_;
+}
+
+void TcpLayer::reap() {
+    while (!dead_.empty()) {
+        TcbId id = dead_.back();
+        dead_.pop_back();
+        Slot* s = slot(id);
+        if (!s || !s->dead) continue;
+        if (s->tcb->owner != 0) {
+            s->dead = false;  // the socket still holds it: freed on release()
+            continue;
+        }
+        free_tcb(id);
+    }
+}
+
+void TcpLayer::enforce_time_wait_budget() {
+    while (time_wait_ > cfg_.max_time_wait && !tw_order_.empty()) {
+        TcbId id = tw_order_.front();
+        tw_order_.pop_front();
+        Slot* s = slot(id);
+        if (!s || !s->time_wait) continue;
+        ++ctr_.time_wait_budget;
+        s->tcb->force_close();
+    }
+}
+
+// --- TcbSink --------------------------------------------------------------
+
+void TcpLayer::notify(Tcb& t, std::uint32_t ev) {
+    const TcbId id = t.id();
+    Slot* s = slot(id);
+    if (!s) return;
+    if (ev & tcb_event::time_wait) {
+        s->time_wait = true;
+        ++time_wait_;
+        tw_order_.push_back(id);
+    }
+    if ((ev & tcb_event::established) && t.listener != 0) {
+        auto it = listeners_.find(t.listener);
+        if (it != listeners_.end()) {
+            if (it->second.syn_count > 0) --it->second.syn_count;
+            it->second.accept_q.push_back(id);
+            if (Tcb* l = tcb(t.listener); l && events_ && l->owner) events_->tcp_event(l->owner, tcb_event::readable);
+        }
+    }
+    if (ev & tcb_event::closed) {
+        unlink(id);
+        if (t.listener != 0) {
+            auto it = listeners_.find(t.listener);
+            if (it != listeners_.end()) {
+                if (t.state() == TcpState::closed && it->second.syn_count > 0 &&
+                    std::find(it->second.accept_q.begin(), it->second.accept_q.end(), id) == it->second.accept_q.end())
+                    --it->second.syn_count;
+                std::erase(it->second.accept_q, id);
+            }
+            t.listener = 0;
+        }
+        if (!s->dead) {
+            s->dead = true;
+            dead_.push_back(id);
+        }
+    }
+    if (events_ && t.owner != 0) events_->tcp_event(t.owner, ev);
+}
+
+void TcpLayer::send_segment(Tcb& t, const wire::TcpRepr& hdr_in, SeqNum data_seq, std::size_t len) {
+    wire::TcpRepr hdr = hdr_in;
+    const ConnKey& k = t.key();
+    hdr.src_port = k.lport;
+    hdr.dst_port = k.rport;
+    const std::size_t hlen = hdr.size();
+    Packet pkt = net_.pool().alloc(net_.config().headroom);
+    if (!pkt || (len > 0 && !t.append_send_data(pkt, data_seq, len))) {
+        ++ctr_.no_buffers;
+        return;
+    }
+    std::uint8_t* h = net::push_header(pkt, net_.pool(), hlen, net_.config().headroom);
+    if (!h) {
+        ++ctr_.no_buffers;
+        return;
+    }
+    hdr.emit_header({h, hlen}, 0);
+    wire::Checksum c;
+    wire::add_pseudo_v4(c, k.laddr, k.raddr, wire::ip_proto::tcp, static_cast<std::uint16_t>(hlen + len));
+    pkt.for_each_segment([&](Bytes b) { c.add(b); });
+    wire::set_tcp_checksum({h, hlen}, c.finish());
+    if (hdr.flags & TcpFlags::rst) ++ctr_.rsts_sent;
+    net::SendOptions o;
+    o.src = k.laddr;
+    o.dst = k.raddr;
+    o.protocol = wire::ip_proto::tcp;
+    o.dont_frag = true;
+    (void)net_.send(now_, o, std::move(pkt));
+}
+
+// --- input ------------------------------------------------------------------
+
+net::Delivery TcpLayer::on_ipv4(Instant now, const net::Ipv4Rx& rx, Packet payload) {
+    now_ = now;
+    ++ctr_.segs_in;
+    const std::size_t total = payload.size();
+    if (total < 20 || payload.front().size() < 20) {
+        ++ctr_.bad_header;
+        return net::Delivery::dropped;
+    }
+    // Verify the checksum over the whole (possibly chained) segment, then
+    // decode the header from the first buffer.
+    if (!payload.meta().rx_csum_verified) {
+        wire::Checksum c;
+        wire::add_pseudo_v4(c, rx.src, rx.dst, wire::ip_proto::tcp, static_cast<std::uint16_t>(total));
+        payload.for_each_segment([&](Bytes b) { c.add(b); });
+        if (c.finish() != 0) {
+            ++ctr_.bad_checksum;
+            return net::Delivery::dropped;
+        }
+    }
+    auto parsed = wire::TcpRepr::parse_unchecked(payload.front().bytes());
+    if (!parsed || parsed->header_len > total) {
+        ++ctr_.bad_header;
+        return net::Delivery::dropped;
+    }
+    const wire::TcpRepr& seg = *parsed;
+    const std::size_t hlen = seg.header_len;
+    const std::size_t len = total - hlen;
+    ctr_.bytes_in += len;
+    if (rx.link_broadcast || rx.dst.is_broadcast() || rx.dst.is_multicast()) {
+        ++ctr_.bad_header;  // RFC 9293 3.9.2: TCP is unicast only
+        return net::Delivery::dropped;
+    }
+    ConnKey key{rx.dst, rx.src, seg.dst_port, seg.src_port};
+    if (TcbId* idp = conns_.find(key)) {
+        TcbId id = *idp;
+        Tcb* t = tcb(id);
+        // RFC 9293 3.6.1 / RFC 6191: a new SYN may reopen a TIME-WAIT
+        // connection when it is beyond what the old one received.
+        if (t->state() == TcpState::time_wait && (seg.flags & TcpFlags::syn) && !(seg.flags & TcpFlags::ack) &&
+            t->time_wait_reusable(seg)) {
+            ++ctr_.time_wait_reuse;
+            t->force_close();
+            reap();
+        } else {
+            t->input(now, seg, payload, hlen, len);
+            touch(id);
+            enforce_time_wait_budget();
+            reap();
+            return net::Delivery::delivered;
+        }
+    }
+    TcbId lid = find_listener(rx.dst, seg.dst_port);
+    if (lid != 0) {
+        if (seg.flags & TcpFlags::rst) return net::Delivery::dropped;
+        if (seg.flags & TcpFlags::ack) {
+            // RFC 9293 3.10.7.2: an ACK to a listener draws a RST.
+            reply_rst(now, rx, seg, len);
+            return net::Delivery::delivered;
+        }
+        if (seg.flags & TcpFlags::syn) input_listen(now, lid, key, seg);
+        return net::Delivery::delivered;
+    }
+    ++ctr_.no_listener;
+    if (!(seg.flags & TcpFlags::rst)) reply_rst(now, rx, seg, len);
+    return net::Delivery::no_listener;
+}
+
+void TcpLayer::input_listen(Instant now, TcbId lid, const ConnKey& key, const wire::TcpRepr& seg) {
+    Listener& l = listeners_[lid];
+    if (l.syn_count >= cfg_.syn_backlog) {
+        ++ctr_.syn_queue_full;
+        return;
+    }
+    if (l.accept_q.size() >= l.backlog) {
+        ++ctr_.accept_queue_full;
+        return;
+    }
+    TcbId id = new_tcb(key, 0);
+    if (id == 0) return;
+    Tcb& t = *tcb(id);
+    Tcb& lt = *tcb(lid);
+    t.listener = lid;
+    t.set_nodelay(lt.nodelay());
+    t.inherit_options(lt);
+    link_port(id);
+    conns_.insert(key, id);
+    slot(id)->in_table = true;
+    ++l.syn_count;
+    t.accept_syn(now, isn_.next(now, key.laddr, key.lport, key.raddr, key.rport), mss_for(key.raddr), seg);
+    touch(id);
+}
+
+void TcpLayer::reply_rst(Instant now, const net::Ipv4Rx& rx, const wire::TcpRepr& seg, std::size_t len) {
+    if (net_.config().blackhole) return;  // libuinet: stay silent for unclaimed traffic
+    // RFC 9293 3.10.7.1.
+    wire::TcpRepr r;
+    r.src_port = seg.dst_port;
+    r.dst_port = seg.src_port;
+    if (seg.flags & TcpFlags::ack) {
+        r.seq = seg.ack;
+        r.flags = TcpFlags::rst;
+    } else {
+        r.seq = SeqNum(0);
+        r.ack = seg.seq + static_cast<std::uint32_t>(len) + ((seg.flags & TcpFlags::syn) ? 1u : 0u) +
+                ((seg.flags & TcpFlags::fin) ? 1u : 0u);
+        r.flags = TcpFlags::rst | TcpFlags::ack;
+    }
+    Packet pkt = net_.pool().alloc(net_.config().headroom);
+    std::uint8_t* h = pkt ? net::push_header(pkt, net_.pool(), r.size(), net_.config().headroom) : nullptr;
+    if (!h) {
+        ++ctr_.no_buffers;
+        return;
+    }
+    r.emit({h, r.size()}, {}, rx.dst, rx.src);
+    ++ctr_.rsts_sent;
+    ++ctr_.segs_out;
+    net::SendOptions o;
+    o.src = rx.dst;
+    o.dst = rx.src;
+    o.protocol = wire::ip_proto::tcp;
+    (void)net_.send(now, o, std::move(pkt));
+}
+
+void TcpLayer::on_icmp_error(Instant now, const net::IcmpErrorRx& err) {
+    // RFC 5927 / RFC 1122 4.2.3.9: soft errors do not end a connection; a
+    // port or protocol unreachable during the handshake ends the attempt.
+    if (err.quoted_l4.size() < 8) return;
+    ConnKey key{err.src, err.dst, Port(load_be16(err.quoted_l4.data())), Port(load_be16(err.quoted_l4.data() + 2))};
+    TcbId* idp = conns_.find(key);
+    if (!idp) return;
+    Tcb* t = tcb(*idp);
+    // The quoted sequence number must be in flight (RFC 5927 section 4.1).
+    SeqNum q(load_be32(err.quoted_l4.data() + 4));
+    if (!t->seq_in_flight(q)) return;
+    if (err.type == 3 && (err.code == 2 || err.code == 3) && t->state() == TcpState::syn_sent) {
+        now_ = now;
+        ++ctr_.conn_refused;
+        t->fail(TcpError::refused);
+        touch(*idp);
+        reap();
+    }
+}
+
+void TcpLayer::poll(Instant now) {
+    now_ = now;
+    wheel_.advance(now, [&](std::uint64_t cookie) {
+        TcbId id = static_cast<TcbId>(cookie);
+        Slot* s = slot(id);
+        if (!s) return;
+        s->timer = 0;
+        s->due = Instant::never();
+        s->tcb->on_timer(now);
+        touch(id);
+    });
+    enforce_time_wait_budget();
+    reap();
+}
+
+}  // namespace uinet::tcp

@@ -1,0 +1,104 @@
+// tcp/tcp_types.hpp — vocabulary of the TCP layer: states, connection keys,
+// configuration, counters and the TCP_INFO-like snapshot.
+#pragma once
+
+#include <cstdint>
+
+#include "base/addr.hpp"
+#include "base/time.hpp"
+
+namespace uinet::tcp {
+
+// RFC 9293 section 3.3.2: the eleven states.
+enum class TcpState : std::uint8_t {
+    closed,
+    listen,
+    syn_sent,
+    syn_received,
+    established,
+    fin_wait_1,
+    fin_wait_2,
+    close_wait,
+    closing,
+    last_ack,
+    time_wait,
+};
+const char* to_string(TcpState s);
+
+// The connection's 4-tuple, from this stack's point of view.
+struct ConnKey {
+    Ipv4Addr laddr;
+    Ipv4Addr raddr;
+    Port lport;
+    Port rport;
+    bool operator==(const ConnKey&) const = default;
+};
+
+using TcbId = std::uint32_t;  // 0 = none
+
+struct TcpConfig {
+    std::size_t sndbuf = 256 * 1024;
+    std::size_t rcvbuf = 256 * 1024;
+    std::uint16_t default_mss = 536;          // RFC 9293 3.7.1: when the peer sends no MSS option
+    Duration delack = Duration::millis(40);   // RFC 9293 3.8.6.3: "MUST be less than 0.5 s"; 200 ms at most here
+    Duration msl = Duration::seconds(30);     // TIME-WAIT lasts 2*MSL (60 s, as Linux)
+    Duration fin_wait_2_timeout = Duration::seconds(60);  // orphaned FIN-WAIT-2 (Linux tcp_fin_timeout)
+    Duration keep_idle = Duration::seconds(7200);  // RFC 1122 4.2.3.6: >= 2 hours by default
+    Duration keep_intvl = Duration::seconds(75);
+    std::uint32_t keep_cnt = 9;
+    std::uint32_t max_retransmits = 15;       // data: give up after this many RTOs (Linux tcp_retries2)
+    std::uint32_t max_syn_retransmits = 6;    // Linux tcp_syn_retries
+    std::uint32_t max_synack_retransmits = 5;
+    std::size_t max_time_wait = 16384;        // TIME-WAIT budget; beyond it connections close at once
+    std::size_t max_connections = 1 << 20;
+    std::size_t syn_backlog = 1024;           // SYN-RECEIVED connections per listener
+    std::uint8_t rcv_wscale_max = 14;         // RFC 7323 2.3
+    bool timestamps = true;
+    bool window_scaling = true;
+    bool sack = true;                         // SACK-permitted is offered; blocks come with issue 6
+    bool nodelay = false;
+    Duration initial_rto = Duration::seconds(1);
+    Duration min_rto = Duration::millis(200);
+    Duration max_rto = Duration::seconds(120);
+    Duration persist_min = Duration::millis(200);
+    Duration persist_max = Duration::seconds(60);
+    std::uint16_t ephemeral_low = 49152;
+    std::uint16_t ephemeral_high = 65535;
+};
+
+#define UINET_TCP_COUNTERS(X)                                                                     \
+    X(segs_in) X(segs_out) X(bytes_in) X(bytes_out) X(retransmits) X(fast_retransmits)           \
+    X(rto_expired) X(bad_header) X(bad_checksum) X(no_listener) X(rsts_sent) X(rsts_rcvd)         \
+    X(unacceptable) X(paws_dropped) X(challenge_acks) X(dup_acks) X(ooo_segments)                \
+    X(active_opens) X(passive_opens) X(established) X(conn_refused) X(conn_reset)                \
+    X(conn_timeout) X(closed) X(syn_queue_full) X(accept_queue_full) X(time_wait_enter)           \
+    X(time_wait_budget) X(time_wait_reuse) X(keepalive_probes) X(persist_probes)                  \
+    X(delayed_acks) X(window_updates) X(urgent_rcvd) X(no_buffers) X(too_many_connections)
+
+struct TcpCounters {
+#define UINET_X(name) std::uint64_t name = 0;
+    UINET_TCP_COUNTERS(UINET_X)
+#undef UINET_X
+    template <class F>
+    void visit(F&& f) const {
+#define UINET_X(name) f(#name, name);
+        UINET_TCP_COUNTERS(UINET_X)
+#undef UINET_X
+    }
+};
+
+// A TCP_INFO-like snapshot of one connection.
+struct TcpInfo {
+    TcpState state = TcpState::closed;
+    Duration rtt, rttvar, rto;
+    std::uint32_t cwnd = 0, ssthresh = 0;
+    std::uint32_t snd_mss = 0, rcv_mss = 0;
+    std::uint32_t snd_wnd = 0, rcv_wnd = 0;
+    std::uint8_t snd_wscale = 0, rcv_wscale = 0;
+    bool timestamps = false, sack = false, window_scaling = false;
+    std::uint64_t bytes_in = 0, bytes_out = 0, segs_in = 0, segs_out = 0;
+    std::uint64_t retransmits = 0;
+    std::uint32_t unacked = 0;  // bytes in flight
+};
+
+}  // namespace uinet::tcp
