@@ -15,7 +15,8 @@
 //    it asks for keep-alive, and close after "Connection: close" (RFC 9112
 //    §9.3). Pipelined requests are answered in order (§9.3.2); at most
 //    max_queued_responses wait for output before reading stops.
-//  * Every response carries Content-Length and "Server: uinet", never Date
+//  * Every final response carries Content-Length and "Server: uinet" (the
+//    interim "100 Continue" is the bare status line), never Date
 //    (RFC 9110 §6.6.1 allows omitting it without a clock), so output is a
 //    pure function of input.
 //  * Malformed requests get 400 and the connection closes after it (RFC

@@ -17,7 +17,11 @@
 //    a driver that keeps feeding far past that gets failed() instead of
 //    unbounded buffering.
 //  * done(): the service has nothing more to say and wants the connection
-//    closed (the driver sends FIN once output_pending() is false).
+//    closed (the driver sends FIN once output_pending() is false). A
+//    server that closes while the peer may still be sending (an error
+//    response, "Connection: close") is best driven with a lingering close
+//    (RFC 9112 §9.6): half-close, then read and discard until the peer's
+//    FIN or a timeout, so that a reset does not destroy the last response.
 //    failed(): the peer broke the protocol or the driver broke the contract
 //    above; close (or reset) now without draining.
 //  * Single-threaded, no exceptions, no globals.
