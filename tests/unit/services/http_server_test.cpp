@@ -508,3 +508,49 @@ TEST(HttpServer, SameOutputWhateverTheInputPieces) {
 }
 
 }  // namespace
+
+namespace {
+
+// Valid request streams with a few bytes changed, fed in random pieces: the
+// server must answer only with well-formed responses and, after the peer's
+// FIN and a drain, be done. (Sizes stay small: digits are never mutated
+// into a huge /bytes/N because the drain is bounded and checked.)
+TEST(HttpServer, MutatedInputNeverBreaksIt) {
+    const std::string base =
+        "GET /bytes/1000 HTTP/1.1\r\nHost: a\r\n\r\n"
+        "PUT /p HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5;x\r\nhello\r\n0\r\nT: 1\r\n\r\n"
+        "HEAD /bytes/9 HTTP/1.1\r\nHost: a\r\n\r\n"
+        "PUT /p HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\nabcd"
+        "GET /missing HTTP/1.0\r\nConnection: keep-alive\r\n\r\n";
+    std::mt19937_64 rng(99);
+    int closed_early = 0;
+    for (int iter = 0; iter < 2000; ++iter) {
+        std::string in = base;
+        const int flips = 1 + static_cast<int>(rng() % 4);
+        for (int k = 0; k < flips; ++k) in[rng() % in.size()] = static_cast<char>(rng() % 256);
+        HttpServerLimits lim;
+        lim.max_bytes_resource = 100000;
+        auto server = make_http_server(lim);
+        std::string out;
+        std::size_t off = 0;
+        while (off < in.size()) {
+            const std::size_t n = std::min<std::size_t>(1 + rng() % 40, in.size() - off);
+            if (server->wants_input()) {
+                feed(*server, std::string_view(in).substr(off, n));
+                off += n;
+            }
+            out += drain(*server, 1 << 20);
+            if (server->done()) break;
+        }
+        server->on_eof();
+        out += drain(*server, 1 << 20);
+        ASSERT_FALSE(server->output_pending()) << iter;
+        ASSERT_TRUE(server->done()) << iter;
+        ASSERT_FALSE(server->failed()) << iter;
+        ASSERT_EQ(out.substr(0, 9), "HTTP/1.1 ") << iter;
+        if (out.find("Connection: close") != std::string::npos) ++closed_early;
+    }
+    EXPECT_GT(closed_early, 100);  // the mutations did hit the error paths
+}
+
+}  // namespace
