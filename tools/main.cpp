@@ -22,7 +22,7 @@ int main(int argc, char** argv) {
     demo->add_flag("-v,--verbose", verbose, "Print every counter at the end");
 
     uinet::tools::ServeArgs sa;
-    auto* serve = app.add_subcommand("serve", "Serve ping and UDP echo (port 7) on a TAP device");
+    auto* serve = app.add_subcommand("serve", "Serve ping, UDP echo (7) and TCP echo (7), discard (9), chargen (19) and HTTP (80) on a TAP device");
     serve->add_option("--tap", sa.tap, "TAP device to attach to (created if missing)")->required();
     serve->add_option("--addr", sa.addr, "Address and prefix of the stack, e.g. 198.18.0.2/24")->required();
     serve->add_option("--gateway", sa.gateway, "Default gateway");

@@ -19,6 +19,7 @@
 #include "host/posix.hpp"
 #include "link/pcap_writer.hpp"
 #include "link/tap.hpp"
+#include "services/stream_driver.hpp"
 #include "stack/stack.hpp"
 
 namespace uinet::tools {
@@ -114,6 +115,22 @@ int run_serve(const ServeArgs& args) {
         while (auto r = u.recvfrom(id, buf)) (void)u.sendto(stack.now(), id, {buf.data(), r->size}, r->from);
     });
 
+    // TCP services: echo (RFC 862), discard (RFC 863), chargen (RFC 864)
+    // and the HTTP/1.1 test server.
+    ServiceHost services(stack);
+    const std::pair<std::uint16_t, ServiceFactory> tcp_services[] = {
+        {7, [] { return services::make_echo(); }},
+        {9, [] { return services::make_discard(); }},
+        {19, [] { return services::make_chargen(); }},
+        {80, [] { return services::make_http_server(); }},
+    };
+    for (const auto& [port, factory] : tcp_services) {
+        if (!services.listen(port, factory)) {
+            std::fprintf(stderr, "uinet serve: cannot listen on TCP port %u\n", port);
+            return 1;
+        }
+    }
+
     std::atomic<bool> signalled{false};
     std::thread sig_thread([&] {
         int sig = 0;
@@ -127,6 +144,7 @@ int run_serve(const ServeArgs& args) {
         std::fflush(stdout);
     });
     stack.run();
+    services.shutdown();
     u.close(echo);
     std::printf("%s\n", stack.counters_json().c_str());
     std::fflush(stdout);
