@@ -397,7 +397,7 @@ bool Tcb::process_ack(Instant now, const wire::TcpRepr& seg, std::size_t len) {
     else
         arm_rto(now);
 
-    const bool fin_acked = fin_sent_ && snd_una_ > fin_seq_;
+    const bool fin_acked = fin_queued_ && snd_una_ > fin_seq_;  // acked implies sent
     switch (state_) {
         case TcpState::fin_wait_1:
             if (fin_acked) {
@@ -461,7 +461,7 @@ void Tcb::process_fin(Instant now) {
         case TcpState::syn_received:
         case TcpState::established: state_ = TcpState::close_wait; break;
         case TcpState::fin_wait_1:
-            if (fin_sent_ && snd_una_ > fin_seq_)
+            if (fin_queued_ && snd_una_ > fin_seq_)
                 enter_time_wait(now);
             else
                 state_ = TcpState::closing;

@@ -103,13 +103,18 @@ void Tcb::send_syn(Instant now, bool with_ack) {
 }
 
 void Tcb::send_ack(Instant now) {
-    wire::TcpRepr h = base_header(now, TcpFlags::ack, snd_nxt_);
+    // While retransmitting, SND.NXT has gone back to SND.UNA; a pure ACK
+    // must carry the next unsent sequence number (SND.MAX), or the peer,
+    // whose RCV.NXT is already past it, finds it unacceptable and drops its
+    // acknowledgment — two such peers would ACK each other forever without
+    // progress. (FreeBSD's tcp_output does the same.)
+    wire::TcpRepr h = base_header(now, TcpFlags::ack, snd_max_);
     ack_now_ = false;
     unacked_segs_ = 0;
     delack_at_ = Instant::never();
     ++stats_.segs_out;
     ++ctr_.segs_out;
-    sink_.send_segment(*this, h, snd_nxt_, 0);
+    sink_.send_segment(*this, h, snd_max_, 0);
 }
 
 void Tcb::send_rst(SeqNum seq) {

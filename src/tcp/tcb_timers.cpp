@@ -115,8 +115,7 @@ void Tcb::on_rto(Instant now) {
     in_recovery_ = false;
     dupacks_ = 0;
     recover_ = snd_max_;
-    snd_nxt_ = snd_una_;
-    if (fin_sent_ && snd_nxt_ <= fin_seq_) fin_sent_ = false;
+    snd_nxt_ = snd_una_;  // the FIN, if it was sent, goes again with the last byte
     output(now);
     // A closed window lets output() send nothing: probe with one byte.
     if (in_flight() == 0 && snd_una_ != snd_max_) retransmit_head(now, snd_wnd_ == 0 ? 1 : payload_mss());

@@ -103,7 +103,7 @@ TEST(SimTcp, CleanTransferOneMegabyte) {
 }
 
 TEST(SimTcp, LossyTransfersOverSeeds) {
-    std::uint64_t seeds = std::getenv("UINET_SIM_SEEDS") ? std::strtoull(std::getenv("UINET_SIM_SEEDS"), nullptr, 10) : 200;
+    std::uint64_t seeds = std::getenv("UINET_SIM_SEEDS") ? std::strtoull(std::getenv("UINET_SIM_SEEDS"), nullptr, 10) : 1000;
     std::uint64_t first = std::getenv("UINET_SIM_SEED") ? std::strtoull(std::getenv("UINET_SIM_SEED"), nullptr, 10) : 1;
     if (std::getenv("UINET_SIM_SEED")) seeds = 1;
     for (std::uint64_t seed = first; seed < first + seeds; ++seed) {
