@@ -35,6 +35,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -62,6 +63,8 @@ constexpr Duration usecs(std::int64_t n) { return Duration::micros(n); }
 constexpr Duration ms(std::int64_t n) { return Duration::millis(n); }
 constexpr Duration sec(std::int64_t n) { return Duration::seconds(n); }
 std::string format_time(Duration d);  // "1.000s", "0.0105s"
+// "untagged" or "vlan[0x88a8:100,0x8100:200 pcp 5]".
+std::string format_vlans(std::span<const wire::VlanTag> tags);
 
 // The script line a step was written on (captured by default arguments).
 struct Where {
@@ -141,10 +144,12 @@ public:
     PacketSpec& eth_src(const MacAddr& m) { eth_src_ = m; return *this; }
     PacketSpec& eth_dst(const MacAddr& m) { eth_dst_ = m; return *this; }
     PacketSpec& ethertype(Val v) { ethertype_ = std::move(v); return *this; }
-    // Appends a tag (outermost first).
+    // Appends a tag (outermost first) to the stack the spec has (a Side's
+    // frames start with the script's tags: untagged().vlan(...) to spell a
+    // stack out). Any number of tags, for hostile input.
     PacketSpec& vlan(std::uint16_t vid, std::uint8_t pcp = 0, std::uint16_t tpid = 0x8100);
-    PacketSpec& vlans(const wire::VlanStack& s) { vlans_ = s; return *this; }
-    PacketSpec& untagged() { vlans_ = wire::VlanStack{}; return *this; }
+    PacketSpec& vlans(const wire::VlanStack& s) { vlans_.emplace(s.begin(), s.end()); return *this; }
+    PacketSpec& untagged() { vlans_.emplace(); return *this; }
     PacketSpec& any_vlans() { vlans_.reset(); return *this; }
     PacketSpec& pad_to(std::size_t frame_len) { pad_to_ = frame_len; return *this; }
 
@@ -257,7 +262,7 @@ private:
     std::vector<std::uint8_t> raw_;
     std::optional<MacAddr> eth_src_, eth_dst_;
     std::optional<Val> ethertype_;
-    std::optional<wire::VlanStack> vlans_;
+    std::optional<std::vector<wire::VlanTag>> vlans_;
     std::size_t pad_to_ = 0;
     std::optional<Val> arp_op_;
     std::optional<MacAddr> arp_smac_, arp_tmac_;

@@ -206,13 +206,7 @@ std::string Decoded::line() const {
         o << "raw " << bytes.size() << " bytes " << bytes_preview(bytes);
     } else {
         o << l2.src.to_string() << " > " << l2.dst.to_string();
-        if (!l2.vlans.empty()) {
-            o << " vlan[";
-            for (std::size_t i = 0; i < l2.vlans.size(); ++i)
-                o << (i ? "," : "") << hex(l2.vlans[i].tpid) << ":" << l2.vlans[i].vid()
-                  << (l2.vlans[i].pcp() ? " pcp " + std::to_string(l2.vlans[i].pcp()) : "");
-            o << "]";
-        }
+        if (!l2.vlans.empty()) o << " " << format_vlans({l2.vlans.begin(), l2.vlans.size()});
         if (arp) {
             const wire::ArpRepr& a = *arp;
             if (a.op == wire::arp_op::request)
@@ -312,13 +306,6 @@ struct Matcher {
     }
 };
 
-std::string vlans_str(const wire::VlanStack& v) {
-    if (v.empty()) return "untagged";
-    std::string s;
-    for (std::size_t i = 0; i < v.size(); ++i) s += (i ? "," : "") + hex(v[i].tpid) + ":" + std::to_string(v[i].vid());
-    return "[" + s + "]";
-}
-
 }  // namespace
 
 MatchResult match(const PacketSpec& p, const Decoded& d, const Vars& vars) {
@@ -342,7 +329,8 @@ MatchResult match(const PacketSpec& p, const Decoded& d, const Vars& vars) {
     }
     m.eq("eth.src", p.eth_src_, d.l2.src);
     m.eq("eth.dst", p.eth_dst_, d.l2.dst);
-    if (p.vlans_ && !(*p.vlans_ == d.l2.vlans)) m.miss("vlans", vlans_str(d.l2.vlans), vlans_str(*p.vlans_));
+    if (p.vlans_ && !std::equal(p.vlans_->begin(), p.vlans_->end(), d.l2.vlans.begin(), d.l2.vlans.end()))
+        m.miss("vlans", format_vlans({d.l2.vlans.begin(), d.l2.vlans.size()}), format_vlans(*p.vlans_));
     m.val("eth.type", p.ethertype_, d.l2.ethertype, 0xffff);
     if (p.kind_ == K::arp) {
         if (!d.arp) {

@@ -31,6 +31,19 @@ std::string format_time(Duration d) {
     return s + "s";
 }
 
+std::string format_vlans(std::span<const wire::VlanTag> tags) {
+    if (tags.empty()) return "untagged";
+    std::string s = "vlan[";
+    for (std::size_t i = 0; i < tags.size(); ++i) {
+        char b[16];
+        std::snprintf(b, sizeof b, "0x%04x:", tags[i].tpid);
+        s += (i ? "," : "") + std::string(b) + std::to_string(tags[i].vid());
+        if (tags[i].pcp()) s += " pcp " + std::to_string(tags[i].pcp());
+        if (tags[i].dei()) s += " dei";
+    }
+    return s + "]";
+}
+
 std::string Val::describe() const {
     switch (kind_) {
         case Kind::literal: return std::to_string(lit_);
@@ -63,7 +76,7 @@ PacketSpec PacketSpec::make(Kind k, L4 l4) {
 }
 
 PacketSpec& PacketSpec::vlan(std::uint16_t vid, std::uint8_t pcp, std::uint16_t tpid) {
-    if (!vlans_) vlans_ = wire::VlanStack{};
+    if (!vlans_) vlans_.emplace();
     vlans_->push_back(wire::VlanTag::make(tpid, vid, pcp));
     return *this;
 }
@@ -226,23 +239,6 @@ PacketSpec Side::arp_announce() const {
 
 namespace {
 
-std::string hex16(std::uint64_t v) {
-    char b[16];
-    std::snprintf(b, sizeof b, "0x%04llx", static_cast<unsigned long long>(v));
-    return b;
-}
-
-std::string vlans_text(const wire::VlanStack& v) {
-    if (v.empty()) return "untagged";
-    std::string s = "vlan[";
-    for (std::size_t i = 0; i < v.size(); ++i) {
-        if (i) s += ",";
-        s += hex16(v[i].tpid) + ":" + std::to_string(v[i].vid());
-        if (v[i].pcp()) s += " pcp " + std::to_string(v[i].pcp());
-    }
-    return s + "]";
-}
-
 std::string bytes_text(const std::vector<std::uint8_t>& b) {
     bool printable = !b.empty() && b.size() <= 40 &&
                      std::all_of(b.begin(), b.end(), [](std::uint8_t c) { return c >= 0x20 && c < 0x7f && c != '"'; });
@@ -270,7 +266,7 @@ std::string PacketSpec::describe() const {
         return o.str();
     }
     o << (eth_src_ ? eth_src_->to_string() : "*") << " > " << (eth_dst_ ? eth_dst_->to_string() : "*");
-    o << " " << (vlans_ ? vlans_text(*vlans_) : "vlan=*");
+    o << " " << (vlans_ ? format_vlans(*vlans_) : "vlan=*");
     opt(o, "ethertype", ethertype_);
     if (kind_ == Kind::arp) {
         o << " ARP";
@@ -538,10 +534,16 @@ Result<std::vector<std::uint8_t>, std::string> render(const PacketSpec& p, const
             l3.insert(l3.end(), l4.begin(), l4.end());
         }
         if (p.ethertype_) ethertype = static_cast<std::uint16_t>(r.get(p.ethertype_, ethertype, "eth.type", m16));
-        const wire::VlanStack vl = p.vlans_.value_or(wire::VlanStack{});
-        std::size_t h = wire::l2_header_len(vl);
-        out.resize(h);
-        wire::emit_l2(out, p.eth_dst_.value_or(MacAddr()), p.eth_src_.value_or(MacAddr()), vl, ethertype);
+        // Written by hand: the wire emitter stops at 16 tags, hostile input does not.
+        const std::vector<wire::VlanTag> vl = p.vlans_.value_or(std::vector<wire::VlanTag>{});
+        out.resize(14 + 4 * vl.size());
+        p.eth_dst_.value_or(MacAddr()).to_bytes(&out[0]);
+        p.eth_src_.value_or(MacAddr()).to_bytes(&out[6]);
+        for (std::size_t i = 0; i < vl.size(); ++i) {
+            store_be16(&out[12 + 4 * i], vl[i].tpid);
+            store_be16(&out[14 + 4 * i], vl[i].tci);
+        }
+        store_be16(&out[12 + 4 * vl.size()], ethertype);
         out.insert(out.end(), l3.begin(), l3.end());
         if (out.size() < p.pad_to_) out.resize(p.pad_to_, 0);
     }
