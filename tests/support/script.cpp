@@ -28,7 +28,7 @@ struct Script::FragBuf {
 
 Script::Script(ScriptOptions opts, Where w)
     : opts_(std::move(opts)), random_(opts_.seed), where_(w), born_(w) {
-    start_ = now_ = Instant::from_ns(1'000'000'000);
+    start_ = now_ = scripted_ = Instant::from_ns(1'000'000'000);
     clock_.set(start_);
     host_.clock = &clock_;
     host_.random = &random_;
@@ -264,7 +264,9 @@ std::string Script::candidates(const PacketSpec* p) const {
 
 Script& Script::expect(const PacketSpec& p, Where w) {
     step(w);
-    const Instant target = now_;
+    // The expectation's time is the scripted one, even if an earlier
+    // within() waited past it.
+    const Instant target = scripted_;
     const Duration tol = p.tolerance();
     settle();
     std::size_t i = first_unmatched();
@@ -299,6 +301,10 @@ Script& Script::expect(const PacketSpec& p, Where w) {
         fail(w, "frame sent too early, at " + format_time(d.at), head + candidates(&p));
         return *this;
     }
+    if (d.at > (target - start_) + tol) {
+        fail(w, "frame sent too late, at " + format_time(d.at), head + candidates(&p));
+        return *this;
+    }
     state_[i] = 1;
     last_ = i;
     for (auto& [k, v] : r.bound) vars_[k] = v;
@@ -311,7 +317,8 @@ Script& Script::expect_unordered(const std::vector<PacketSpec>& ps, Where w) {
     std::vector<std::size_t> idx;
     for (std::size_t i = 0; i < state_.size() && idx.size() < ps.size(); ++i)
         if (state_[i] == 0) idx.push_back(i);
-    std::string head = "expected at " + format_time(now()) + ", in any order:\n";
+    const Duration t = scripted_ - start_;
+    std::string head = "expected at " + format_time(t) + ", in any order:\n";
     for (const auto& p : ps) head += "    " + p.describe() + "\n";
     if (idx.size() < ps.size()) {
         fail(w, std::to_string(ps.size()) + " frames expected, " + std::to_string(idx.size()) + " sent", head + candidates(nullptr));
@@ -329,7 +336,7 @@ Script& Script::expect_unordered(const std::vector<PacketSpec>& ps, Where w) {
                 misuse(w, "expect_unordered: " + r.script_error);
                 return *this;
             }
-            ok[j][k] = r.ok && d.at >= now() - ps[j].tolerance();
+            ok[j][k] = r.ok && d.at >= t - ps[j].tolerance() && d.at <= t + ps[j].tolerance();
         }
     std::vector<std::size_t> pick(n, kNone);
     std::vector<char> used(n, 0);

@@ -157,6 +157,26 @@ TEST(ScriptHarness, WithinWaitsForALateFrameUpToItsBound) {
     s.allow_extra();
 }
 
+TEST(ScriptHarness, AFrameSentAfterTheExpectedTimeFails) {
+    // Two neighbours retried at 1 s; a within() wait consumes the first at
+    // 1 s, but the script's time is still 990 ms for the next expectation.
+    EXPECT_NONFATAL_FAILURE(
+        {
+            Script s({.learn_peer = false});
+            SocketId u = *s.stack().udp().open();
+            const std::uint8_t x[] = {1};
+            const Ipv4Addr other = Ipv4Addr::of(198, 18, 0, 3);
+            ASSERT_TRUE(s.stack().udp().sendto(s.instant(), u, x, Endpoint{kPeer, Port(9)}));
+            ASSERT_TRUE(s.stack().udp().sendto(s.instant(), u, x, Endpoint{other, Port(9)}));
+            s.expect_unordered({s.us().arp_request(kPeer), s.us().arp_request(other)});
+            const PacketSpec an_arp_request = s.us().eth(wire::ethertype::arp).eth_dst(MacAddr::broadcast());
+            s.at(ms(990)).expect(PacketSpec(an_arp_request).within(ms(20)));
+            s.expect(an_arp_request);
+            s.allow_extra();
+        },
+        "frame sent too late, at 1.000s");
+}
+
 TEST(ScriptHarness, FramesOutOfOrderAreReportedAsSuch) {
     EXPECT_NONFATAL_FAILURE(
         {
