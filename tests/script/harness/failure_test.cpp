@@ -19,6 +19,7 @@ const Ipv4Addr kPeer = Ipv4Addr::of(198, 18, 0, 1);
 // the harness can be tested on segments no protocol of today would send.
 void stack_sends(Script& s, const PacketSpec& seg, std::uint8_t proto) {
     Decoded d = decode(s.render(seg));
+    ASSERT_TRUE(d.ip);
     Bytes l4 = d.ip_bytes().subspan(d.ip->header_len);
     Packet p = s.stack().pool().alloc(192);
     ASSERT_TRUE(p.append(l4));

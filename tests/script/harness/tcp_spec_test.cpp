@@ -52,6 +52,7 @@ Decoded rendered(const PacketSpec& p, const Vars& vars = {}) {
 
 void stack_sends(Script& s, const PacketSpec& seg) {
     Decoded d = decode(s.render(seg));
+    ASSERT_TRUE(d.ip);
     Bytes l4 = d.ip_bytes().subspan(d.ip->header_len);
     Packet p = s.stack().pool().alloc(192);
     ASSERT_TRUE(p.append(l4));
