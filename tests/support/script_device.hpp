@@ -1,7 +1,8 @@
 // tests/support/script_device.hpp — a Device driven by the test itself.
 //
 // inject() queues a frame for the stack to receive; everything the stack
-// transmits is kept in `sent`, in order, for the test to inspect.
+// transmits is kept in `sent`, in order, with the instant it was handed to
+// the device in `sent_at` (same index), for the test to inspect.
 #pragma once
 
 #include <deque>
@@ -34,15 +35,18 @@ public:
             }
             p.meta().rx_time = now;
             ++stats_.rx_packets;
+            stats_.rx_bytes += p.size();
             out[n++] = std::move(p);
         }
         return n;
     }
-    std::size_t transmit(Instant, std::span<Packet> pkts) override {
+    std::size_t transmit(Instant now, std::span<Packet> pkts) override {
         for (Packet& p : pkts) {
             std::vector<std::uint8_t> f(p.size());
             p.copy_out(0, f);
+            stats_.tx_bytes += f.size();
             sent.push_back(std::move(f));
+            sent_at.push_back(now);
             ++stats_.tx_packets;
             p.reset();
         }
@@ -53,6 +57,7 @@ public:
     const DeviceStats& stats() const override { return stats_; }
 
     std::vector<std::vector<std::uint8_t>> sent;
+    std::vector<Instant> sent_at;
 
 private:
     Pool& pool_;
