@@ -206,7 +206,11 @@ void NetLayer::input_ipv4(Instant now, Interface& ifc, const L2Info& l2, Packet 
         auto done = reasm_.add(now, key, ip.frag_offset, ip.more_frags, std::move(pkt), hdr_bytes);
         if (!done) return;
         ++ctr_.ip_reassembled;
-        deliver_ipv4(now, ifc, rx, ip.protocol, std::move(done->payload));
+        // ICMP errors about the datagram quote fragment zero's header, not
+        // that of whichever fragment happened to complete it.
+        Ipv4Rx whole = rx;
+        whole.ip_header = done->ip_header.bytes();
+        deliver_ipv4(now, ifc, whole, ip.protocol, std::move(done->payload));
         return;
     }
     deliver_ipv4(now, ifc, rx, ip.protocol, std::move(pkt));

@@ -235,13 +235,14 @@ TEST(ScriptTcpSpec, SegmentsSentByTheStackAreVerifiedAndMatched) {
 }
 
 TEST(ScriptTcpSpec, InjectedTcpFragmentsAreReassembledByTheStack) {
-    // No TCP yet: the reassembled segment draws "protocol unreachable", which
-    // quotes its header: proof that the fragments rendered correctly.
+    // The reassembled segment reaches TCP (its checksum covers all three
+    // fragments): with no listener on port 80 it draws the RFC 9293
+    // 3.10.7.1 reset, <SEQ=SEG.ACK><CTL=RST>.
     Script s({.blackhole = false});
-    PacketSpec seg = s.peer().tcp(40000, 80).ack_flag().seq(1).payload(pattern(3000)).ip_id(99);
+    PacketSpec seg = s.peer().tcp(40000, 80).ack_flag().seq(1).ack(777).payload(pattern(3000)).ip_id(99);
     std::vector<PacketSpec> frags = seg.fragments(1480);
     s.inject({frags[1], frags[2], frags[0]});
-    // The quote: the completing fragment's header and the segment's first bytes.
-    s.expect(s.us().icmp(3, 2).quotes(frags[0]));
+    s.expect(s.us().tcp(80, 40000).flags("R").seq(777));
     EXPECT_EQ(s.counter("net.ip_reassembled"), 1u);
+    EXPECT_EQ(s.counter("tcp.no_listener"), 1u);
 }

@@ -88,13 +88,10 @@ TEST(ScriptReassembly, OverlappingFragmentsDiscardTheDatagram) {
     EXPECT_EQ(s.counter("net.ip_reassembled"), 0u);
 }
 
-// Known stack bug, kept as a disabled script for whoever fixes net/: the
-// ICMP error about a reassembled datagram quotes the header of the fragment
-// that completed it, so when that fragment is not the first one the error
-// is suppressed as "about a non-initial fragment" (RFC 1122 3.2.2 means the
-// datagram's own first fragment). Expected: port unreachable quoting
-// fragment zero's header (ideally with the reassembled length, as Linux).
-TEST(ScriptReassembly, DISABLED_ErrorAboutAReassembledDatagramDoesNotDependOnArrivalOrder) {
+// The ICMP error about a reassembled datagram quotes fragment zero's
+// header whatever order the fragments came in (RFC 1122 3.2.2's "first
+// fragment" is the datagram's own).
+TEST(ScriptReassembly, ErrorAboutAReassembledDatagramDoesNotDependOnArrivalOrder) {
     Script s({.blackhole = false});
     auto frags = s.peer().udp(40000, 9999).payload(pattern(3000)).ip_id(99).fragments(1480);
     s.at(ms(0)).inject({frags[0], frags[2], frags[1]});
