@@ -63,6 +63,21 @@ void ServiceHost::pump(std::uint64_t key) {
     Conn& c = *it->second;
     TcpSockets& t = stack_.tcp();
     services::StreamService& svc = *c.svc;
+    if (c.lingering) {
+        for (;;) {
+            auto r = t.recv(stack_.now(), c.id, inbuf_);
+            if (r && *r > 0) {
+                c.discarded += *r;
+                if (c.discarded > kLingerLimit) {
+                    finish(key, true, true);
+                    return;
+                }
+                continue;
+            }
+            if (r || r.error() != TcpRecvError::would_block) finish(key, true, false);  // EOF or error
+            return;
+        }
+    }
     for (bool progress = true; progress;) {
         progress = false;
         // Output: as much as the socket takes.
@@ -108,7 +123,13 @@ void ServiceHost::pump(std::uint64_t key) {
     }
     const bool drained = c.out_off == c.out_len && !svc.output_pending();
     if (svc.done() && drained) {
-        finish(key, true, false);
+        if (c.eof) {
+            finish(key, true, false);
+            return;
+        }
+        c.lingering = true;
+        (void)t.shutdown(stack_.now(), c.id, ShutdownHow::write);
+        pump(key);
         return;
     }
     // The peer is gone and nothing more can happen.

@@ -5,8 +5,11 @@
 // own service instance; connect() starts a client connection. Output is
 // pulled from the service only as fast as the socket takes it, and input
 // is read only while the service wants it, so back-pressure flows through
-// in both directions. A connection is closed when the service is done and
-// its output drained, and aborted (RST) when the service fails.
+// in both directions. When the service is done and its output drained, the
+// write side is shut (FIN) and input is read and dropped until the peer's
+// FIN, so that a last response is never destroyed by a reset for unread
+// data; a peer that keeps sending past kLingerLimit bytes is reset. A
+// failing service aborts the connection (RST).
 #pragma once
 
 #include <functional>
@@ -18,6 +21,8 @@
 #include "stack/stack.hpp"
 
 namespace uinet::tools {
+
+inline constexpr std::uint64_t kLingerLimit = 1 << 20;
 
 using ServiceFactory = std::function<std::unique_ptr<services::StreamService>()>;
 
@@ -56,6 +61,8 @@ private:
         std::vector<std::uint8_t> out = std::vector<std::uint8_t>(64 * 1024);
         std::size_t out_off = 0, out_len = 0;
         bool eof = false;
+        bool lingering = false;        // done: write side shut, draining the peer
+        std::uint64_t discarded = 0;   // bytes read and dropped while lingering
     };
     void adopt(SocketId id, std::unique_ptr<services::StreamService> svc, std::function<void(bool)> on_end);
     void pump(std::uint64_t key);
