@@ -1,15 +1,19 @@
 // tests/fuzz/rx_path.cpp — fuzzes the whole receive path: Ethernet/VLAN
-// demux, ARP, IPv4 (with reassembly across frames), ICMP and UDP.
+// demux, ARP, IPv4 (with reassembly across frames), ICMP, UDP and TCP (a
+// listener on port 80 whose connections are accepted and read).
 //
 // Input: one flags byte, then frames as [length hi, length lo, bytes...].
 // Flags: bit 0 promiscuous, bit 1 answer (no black hole), bit 2 a QinQ
 // interface. Every frame is fed in; the stack's own output is discarded.
 // Invariants checked: no crash, and every buffer returns to the pool.
+#include <array>
 #include <cstdint>
+#include <vector>
 #include <cstdlib>
 #include <memory>
 
 #include "net/net.hpp"
+#include "tcp/tcp_layer.hpp"
 #include "udp/udp.hpp"
 #include "wire/vlan.hpp"
 
@@ -57,6 +61,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         udp::UdpLayer udp(net, rnd);
         auto id = udp.open(1);
         (void)udp.bind(*id, {Ipv4Addr::any(), Port(7)});
+        tcp::TcpLayer tcp(net, rnd);
+        auto lid = tcp.open(2);
+        (void)tcp.bind(*lid, {Ipv4Addr::any(), Port(80)}, false);
+        (void)tcp.listen(*lid, 8);
+        std::vector<tcp::TcbId> accepted;
+        std::array<std::uint8_t, 2048> rbuf{};
         net::InterfaceConfig ic;
         ic.mac = *MacAddr::parse("02:00:00:00:00:02");
         ic.ipv4 = {*Ipv4Cidr::parse("198.18.0.2/24")};
@@ -78,13 +88,26 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             t += 1'000'000;
             if (p) net.input(Instant::from_ns(t), ifc, std::move(p));
             net.poll(Instant::from_ns(t));
+            tcp.poll(Instant::from_ns(t));
             ifc.txq.clear();
             while (udp.recv(*id)) {
             }
+            while (auto c = tcp.accept(*lid)) accepted.push_back(*c);
+            for (tcp::TcbId c : accepted)
+                if (tcp::Tcb* tb = tcp.tcb(c)) {
+                    while (tb->recv(Instant::from_ns(t), rbuf) > 0) {
+                    }
+                    tcp.touch(c);
+                }
         }
-        // Let reassembly and ARP timers run out.
-        net.poll(Instant::from_ns(t + 120'000'000'000));
-        ifc.txq.clear();
+        // Let reassembly, ARP and TCP timers run out.
+        for (tcp::TcbId c : accepted) tcp.release(Instant::from_ns(t), c, true);
+        tcp.release(Instant::from_ns(t), *lid, false);
+        for (int k = 1; k <= 4; ++k) {
+            net.poll(Instant::from_ns(t + k * 100'000'000'000));
+            tcp.poll(Instant::from_ns(t + k * 100'000'000'000));
+            ifc.txq.clear();
+        }
         udp.close(*id);
     }
     if (pool.stats().in_use != 0) std::abort();
