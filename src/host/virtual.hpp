@@ -20,6 +20,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/xoshiro.hpp"
 #include "host/host.hpp"
 
 namespace uinet {
@@ -45,7 +46,7 @@ public:
 
 private:
     std::uint64_t seed_;
-    std::array<std::uint64_t, 4> s_{};
+    Xoshiro256ss gen_;
 };
 
 class CaptureLogger final : public Logger {

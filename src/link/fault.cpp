@@ -5,51 +5,16 @@
 #include <algorithm>
 #include <limits>
 
+#include "base/xoshiro.hpp"
+
 namespace uinet {
 
 namespace {
 
 constexpr std::size_t kTxBatch = 64;
 
-std::uint64_t splitmix64(std::uint64_t& x) {
-    std::uint64_t z = (x += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
-// xoshiro256** (Blackman and Vigna), seeded through splitmix64.
-class Rng {
-public:
-    void seed(std::uint64_t& sm) {
-        for (auto& w : s_) w = splitmix64(sm);
-    }
-    std::uint64_t next() {
-        const std::uint64_t result = rotl(s_[1] * 5, 7) * 9;
-        const std::uint64_t t = s_[1] << 17;
-        s_[2] ^= s_[0];
-        s_[3] ^= s_[1];
-        s_[1] ^= s_[2];
-        s_[0] ^= s_[3];
-        s_[2] ^= t;
-        s_[3] = rotl(s_[3], 45);
-        return result;
-    }
-    // Uniform in [0, 1) with 53 bits of precision.
-    double uniform() { return static_cast<double>(next() >> 11) * (1.0 / 9007199254740992.0); }
-    // Uniform in [0, bound), bound > 0, without modulo bias.
-    std::uint64_t below(std::uint64_t bound) {
-        const std::uint64_t threshold = (0 - bound) % bound;
-        for (;;) {
-            const std::uint64_t r = next();
-            if (r >= threshold) return r % bound;
-        }
-    }
-
-private:
-    static std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-    std::uint64_t s_[4] = {};
-};
+// The lanes' deterministic generator.
+using Rng = Xoshiro256ss;
 
 struct Held {
     Instant at;
