@@ -186,6 +186,10 @@ int tcp_recv_round(uinet_socket* so, uinet_uio* uio, std::size_t start, int flag
     });
     uio->uio_resid -= rr.got;
     if (rr.got == 0 && err != 0) return err;
+    // A short read that emptied the buffer after the peer's FIN is the end
+    // of the stream: say so now, as no event will announce it again.
+    if (!rr.eof && t.readable_bytes(so->id) == 0)
+        if (auto s = t.state(so->id); s && input_done(*s)) rr.eof = true;
     return 0;
 }
 
