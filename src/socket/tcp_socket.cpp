@@ -61,10 +61,10 @@ Result<SocketId, OpenError> TcpSockets::open() {
     return id;
 }
 
-Result<void, tcp::BindError> TcpSockets::bind(SocketId id, Endpoint local, bool reuse) {
+Result<void, tcp::BindError> TcpSockets::bind(SocketId id, Endpoint local, bool reuse, bool reuse_port) {
     auto t = tcb_id(id);
     if (!t) return Err{tcp::BindError::invalid};
-    return tcp_.bind(*t, local, reuse);
+    return tcp_.bind(*t, local, reuse, reuse_port);
 }
 
 Result<void, tcp::ListenError> TcpSockets::listen(SocketId id, std::size_t backlog) {
@@ -118,11 +118,19 @@ Result<std::size_t, TcpSendError> TcpSockets::send(Instant now, SocketId id, Byt
 }
 
 Result<std::size_t, TcpRecvError> TcpSockets::recv(Instant now, SocketId id, MutBytes buf) {
+    return recv_or_peek(now, id, buf, false);
+}
+
+Result<std::size_t, TcpRecvError> TcpSockets::peek(Instant now, SocketId id, MutBytes buf) {
+    return recv_or_peek(now, id, buf, true);
+}
+
+Result<std::size_t, TcpRecvError> TcpSockets::recv_or_peek(Instant now, SocketId id, MutBytes buf, bool peek) {
     auto t = tcb_id(id);
     tcp::Tcb* c = t ? tcp_.tcb(*t) : nullptr;
     if (!c) return Err{TcpRecvError::bad_socket};
-    std::size_t n = c->recv(now, buf);
-    tcp_.touch(*t);
+    std::size_t n = peek ? c->peek(buf) : c->recv(now, buf);
+    if (!peek) tcp_.touch(*t);
     if (n > 0) return n;
     if (c->eof()) return std::size_t{0};
     switch (c->error()) {
@@ -174,6 +182,16 @@ std::uint32_t TcpSockets::poll(SocketId id) const {
     if (c->error() != tcp::TcpError::none) ev |= event::error | event::readable;
     if (c->state() == TcpState::closed && !c->key().rport.is_any()) ev |= event::hangup | event::readable;
     return ev;
+}
+
+std::size_t TcpSockets::readable_bytes(SocketId id) const {
+    const tcp::Tcb* c = tcb(id);
+    return c ? c->bytes_readable() : 0;
+}
+
+std::size_t TcpSockets::send_space(SocketId id) const {
+    const tcp::Tcb* c = tcb(id);
+    return c ? c->send_space() : 0;
 }
 
 bool TcpSockets::set_upcall(SocketId id, Upcall cb) {

@@ -44,12 +44,15 @@ public:
     ~TcpSockets() override { tcp_.set_events(nullptr); }
 
     Result<SocketId, OpenError> open();
-    Result<void, tcp::BindError> bind(SocketId id, Endpoint local, bool reuse = false);
+    // reuse: SO_REUSEADDR; reuse_port: SO_REUSEPORT (see TcpLayer::bind).
+    Result<void, tcp::BindError> bind(SocketId id, Endpoint local, bool reuse = false, bool reuse_port = false);
     Result<void, tcp::ListenError> listen(SocketId id, std::size_t backlog = 128);
     Result<SocketId, AcceptError> accept(SocketId id, Endpoint* peer = nullptr);
     Result<void, tcp::ConnectError> connect(Instant now, SocketId id, Endpoint remote);
     Result<std::size_t, TcpSendError> send(Instant now, SocketId id, Bytes data);
     Result<std::size_t, TcpRecvError> recv(Instant now, SocketId id, MutBytes buf);
+    // MSG_PEEK: copies readable bytes without consuming them; errors as recv().
+    Result<std::size_t, TcpRecvError> peek(Instant now, SocketId id, MutBytes buf);
     Result<void, ShutdownError> shutdown(Instant now, SocketId id, ShutdownHow how);
     // Graceful close (FIN after queued data; RST if unread data remains).
     void close(Instant now, SocketId id);
@@ -57,6 +60,10 @@ public:
     void abort(Instant now, SocketId id);
 
     std::uint32_t poll(SocketId id) const;
+    // In-order bytes waiting to be read, and room in the send buffer (for
+    // SO_RCVLOWAT / SO_SNDLOWAT thresholds); 0 for a stale id.
+    std::size_t readable_bytes(SocketId id) const;
+    std::size_t send_space(SocketId id) const;
     bool set_upcall(SocketId id, Upcall cb);
     bool set_options(SocketId id, const TcpOptions& o);
     bool set_congestion_control(SocketId id, std::string_view name);
@@ -72,6 +79,7 @@ public:
 private:
     tcp::Tcb* tcb(SocketId id) const;
     std::optional<tcp::TcbId> tcb_id(SocketId id) const;
+    Result<std::size_t, TcpRecvError> recv_or_peek(Instant now, SocketId id, MutBytes buf, bool peek);
     SocketTable& table_;
     tcp::TcpLayer& tcp_;
 };

@@ -104,10 +104,11 @@ void TcpLayer::unlink_port(TcbId id) {
     if (it->second.empty()) ports_.erase(it);
 }
 
-bool TcpLayer::port_conflict(Ipv4Addr addr, Port port, bool reuse, TcbId self) const {
+bool TcpLayer::port_conflict(Ipv4Addr addr, Port port, bool reuse, TcbId self, bool reuse_port) const {
     // BSD/Linux semantics: a port bound on an overlapping address conflicts,
     // except that SO_REUSEADDR lets a socket bind over connections (even in
-    // TIME-WAIT) that are not listening.
+    // TIME-WAIT) that are not listening, and SO_REUSEPORT lets sockets that
+    // all set it share the port, listeners included.
     auto it = ports_.find(port.value());
     if (it == ports_.end()) return false;
     for (TcbId other : it->second) {
@@ -115,12 +116,14 @@ bool TcpLayer::port_conflict(Ipv4Addr addr, Port port, bool reuse, TcbId self) c
         const Tcb* o = tcb(other);
         if (!o) continue;
         const bool overlap = o->key().laddr.is_any() || addr.is_any() || o->key().laddr == addr;
-        if (overlap && (!reuse || o->state() == TcpState::listen)) return true;
+        if (!overlap) continue;
+        if (reuse_port && slots_[other - 1].reuse_port) continue;
+        if (!reuse || o->state() == TcpState::listen) return true;
     }
     return false;
 }
 
-Result<void, BindError> TcpLayer::bind(TcbId id, Endpoint local, bool reuse) {
+Result<void, BindError> TcpLayer::bind(TcbId id, Endpoint local, bool reuse, bool reuse_port) {
     Tcb* t = tcb(id);
     if (!t || t->state() != TcpState::closed) return Err{BindError::invalid};
     if (!t->key().lport.is_any()) return Err{BindError::already_bound};
@@ -135,9 +138,14 @@ Result<void, BindError> TcpLayer::bind(TcbId id, Endpoint local, bool reuse) {
             }
         }
         if (local.port.is_any()) return Err{BindError::no_ports};
-    } else if (port_conflict(local.addr, local.port, reuse, id)) {
+    } else if (port_conflict(local.addr, local.port, reuse, id, reuse_port)) {
         return Err{BindError::address_in_use};
     }
+    if (reuse_port && !reuseport_keyed_) {
+        reuseport_key_ = SipKey{random_.u64(), random_.u64()};
+        reuseport_keyed_ = true;
+    }
+    slot(id)->reuse_port = reuse_port;
     t->set_local(local.addr, local.port);
     link_port(id);
     return {};
@@ -176,17 +184,38 @@ bool TcpLayer::accept_ready(TcbId lid) const {
     return it != listeners_.end() && !it->second.accept_q.empty();
 }
 
-TcbId TcpLayer::find_listener(Ipv4Addr addr, Port port) const {
-    auto it = ports_.find(port.value());
+TcbId TcpLayer::find_listener(const ConnKey& key) const {
+    // The most specific listener: bound to the address, else a wildcard.
+    // Several SO_REUSEPORT listeners on the same address share the
+    // connections: a keyed hash of the 4-tuple picks one, so a SYN and its
+    // retransmissions always reach the same listener.
+    auto it = ports_.find(key.lport.value());
     if (it == ports_.end()) return 0;
-    TcbId wildcard = 0;
+    std::uint32_t exact = 0, wildcard = 0;
     for (TcbId id : it->second) {
         const Tcb* t = tcb(id);
         if (!t || t->state() != TcpState::listen) continue;
-        if (t->key().laddr == addr) return id;
-        if (t->key().laddr.is_any()) wildcard = id;
+        if (t->key().laddr == key.laddr)
+            ++exact;
+        else if (t->key().laddr.is_any())
+            ++wildcard;
     }
-    return wildcard;
+    const std::uint32_t n = exact > 0 ? exact : wildcard;
+    if (n == 0) return 0;
+    const Ipv4Addr want = exact > 0 ? key.laddr : Ipv4Addr::any();
+    std::uint32_t pick = 0;
+    if (n > 1) {
+        const std::uint64_t h =
+            siphash13_u64x2(reuseport_key_, (std::uint64_t{key.laddr.value()} << 32) | key.raddr.value(),
+                            (std::uint64_t{key.lport.value()} << 16) | key.rport.value());
+        pick = static_cast<std::uint32_t>(h % n);
+    }
+    for (TcbId id : it->second) {
+        const Tcb* t = tcb(id);
+        if (!t || t->state() != TcpState::listen || t->key().laddr != want) continue;
+        if (pick-- == 0) return id;
+    }
+    return 0;
 }
 
 std::uint16_t TcpLayer::mss_for(Ipv4Addr dst) const {
@@ -451,7 +480,7 @@ net::Delivery TcpLayer::on_ipv4(Instant now, const net::Ipv4Rx& rx, Packet paylo
             return net::Delivery::delivered;
         }
     }
-    TcbId lid = find_listener(rx.dst, seg.dst_port);
+    TcbId lid = find_listener(key);
     if (lid != 0) {
         if (seg.flags & TcpFlags::rst) return net::Delivery::dropped;
         if (seg.flags & TcpFlags::ack) {
@@ -482,6 +511,7 @@ void TcpLayer::input_listen(Instant now, TcbId lid, const ConnKey& key, const wi
     Tcb& t = *tcb(id);
     Tcb& lt = *tcb(lid);
     t.listener = lid;
+    slot(id)->reuse_port = slot(lid)->reuse_port;
     t.set_nodelay(lt.nodelay());
     t.inherit_options(lt);
     link_port(id);

@@ -69,7 +69,9 @@ public:
     std::optional<TcbId> open(std::uint64_t owner);
     Tcb* tcb(TcbId id);
     const Tcb* tcb(TcbId id) const;
-    Result<void, BindError> bind(TcbId id, Endpoint local, bool reuse);
+    // reuse: SO_REUSEADDR. reuse_port: SO_REUSEPORT (several sockets, each
+    // with it set, may bind and listen on one address and port).
+    Result<void, BindError> bind(TcbId id, Endpoint local, bool reuse, bool reuse_port = false);
     Result<void, ListenError> listen(TcbId id, std::size_t backlog);
     // Pops a connection from the listener's accept queue.
     std::optional<TcbId> accept(TcbId listener);
@@ -118,6 +120,7 @@ private:
         bool in_table = false;
         bool dead = false;
         bool time_wait = false;
+        bool reuse_port = false;  // SO_REUSEPORT, inherited by accepted connections
     };
 
     Slot* slot(TcbId id);
@@ -127,9 +130,9 @@ private:
     void unlink(TcbId id);
     void link_port(TcbId id);
     void unlink_port(TcbId id);
-    bool port_conflict(Ipv4Addr addr, Port port, bool reuse, TcbId self) const;
+    bool port_conflict(Ipv4Addr addr, Port port, bool reuse, TcbId self, bool reuse_port = false) const;
     std::optional<Port> pick_port(Ipv4Addr laddr, Endpoint remote);
-    TcbId find_listener(Ipv4Addr addr, Port port) const;
+    TcbId find_listener(const ConnKey& key) const;
     void input_listen(Instant now, TcbId lid, const ConnKey& key, const wire::TcpRepr& seg);
     void reply_rst(Instant now, const net::Ipv4Rx& rx, const wire::TcpRepr& seg, std::size_t len);
     std::uint16_t mss_for(Ipv4Addr dst) const;
@@ -154,6 +157,8 @@ private:
     PortPicker ports_picker_;
     std::vector<std::uint8_t> scratch_;  // linearized chained segments
     Instant now_{};
+    SipKey reuseport_key_{};  // spreads SYNs over SO_REUSEPORT listeners; keyed at first use
+    bool reuseport_keyed_ = false;
 };
 
 }  // namespace uinet::tcp
