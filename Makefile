@@ -4,13 +4,14 @@
 #   make test-asan  the suite under ASan+UBSan in build-asan/
 #   make fuzz       libFuzzer targets with clang in build-fuzz/ (FUZZ_SECONDS each)
 #   make sim-long   the simulation suite over many more seeds
+#   make bench      every microbenchmark in full (ratios to in-run references) and `uinet perf`
 JOBS ?= 2
 BUILD ?= build
 CMAKE_FLAGS ?=
 FUZZ_SECONDS ?= 60
 CTEST = ctest --test-dir
 
-.PHONY: all deps deps-test deps-fuzz configure build demo test test-asan fuzz sim-long clean
+.PHONY: all deps deps-test deps-fuzz configure build demo test test-asan fuzz sim-long bench clean
 
 all: build
 
@@ -49,6 +50,23 @@ fuzz: deps-fuzz
 
 sim-long: build
 	UINET_SIM_SEEDS=20000 $(CTEST) $(BUILD) --output-on-failure -j $(JOBS) -L sim
+
+# Full-length benchmarks: figures only, never pass/fail on a figure. The
+# JSON of each benchmark program is kept in $(BUILD)/bench-results/.
+bench: build
+	@mkdir -p $(BUILD)/bench-results
+	@for b in $$(find $(BUILD)/bench -maxdepth 1 -type f -executable -name 'bench_*' | sort); do \
+	  n=$$(basename $$b); echo "== $$n"; \
+	  $$b --benchmark_out=$(BUILD)/bench-results/$$n.json --benchmark_out_format=json || exit 1; \
+	done
+	@echo; echo "== microbenchmarks: uinet beside its in-run reference (ratio = uinet time / reference time)"
+	@python3 bench/report.py $(BUILD)/bench-results/bench_*.json
+	@echo; echo "== uinet perf"
+	./$(BUILD)/tools/uinet perf
+	@echo; echo "== uinet perf --mtu 9000"
+	./$(BUILD)/tools/uinet perf --mtu 9000 --test bulk
+	@echo; echo "== uinet perf --conns 8"
+	./$(BUILD)/tools/uinet perf --conns 8 --test bulk
 
 clean:
 	rm -rf build build-asan build-fuzz

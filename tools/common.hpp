@@ -3,6 +3,8 @@
 
 #include <string>
 
+#include "perf.hpp"
+
 namespace uinet::tools {
 
 int run_demo(double loss, std::uint64_t seed, int pings, int datagrams, bool verbose);
@@ -16,5 +18,12 @@ struct ServeArgs {
     bool blackhole = false;
 };
 int run_serve(const ServeArgs& args);
+
+struct PerfArgs {
+    perf::Config cfg;
+    std::string test = "all";  // all, bulk or rr
+    bool json = false;
+};
+int run_perf(const PerfArgs& args);
 
 }  // namespace uinet::tools

@@ -31,6 +31,30 @@ int main(int argc, char** argv) {
     serve->add_flag("--no-blackhole{false},--blackhole{true}", sa.blackhole,
                     "Stay silent (no ICMP unreachable) for unclaimed traffic (default: answer)");
 
+    uinet::tools::PerfArgs pa;
+    bool quick = false;
+    auto* perf = app.add_subcommand("perf", "TCP bulk throughput and request/response rate: uinet (two stacks on a mem pipe) "
+                                            "beside the Linux kernel (loopback), same work, same run");
+    auto* bytes_opt = perf->add_option("--bytes", pa.cfg.bytes, "Bytes to send in the bulk test (default 1 GB)")
+                          ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 40));
+    perf->add_option("--conns", pa.cfg.conns, "Connections sharing the bulk bytes")->check(CLI::Range(1u, 1024u));
+    perf->add_option("--mtu", pa.cfg.mtu, "MTU of the uinet mem pipe (1500, or 9000 for jumbo frames)")
+        ->check(CLI::Range(576u, 9000u));
+    auto* rr_opt = perf->add_option("--rr-count", pa.cfg.rr_count, "Request/response transactions")
+                       ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{10'000'000}));
+    perf->add_option("--rr-size", pa.cfg.rr_size, "Bytes per request and per response")
+        ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 20));
+    perf->add_option("--chunk", pa.cfg.chunk, "User buffer per send/recv call, both sides")
+        ->check(CLI::Range(std::size_t{1}, std::size_t{16} << 20));
+    perf->add_option("--sockbuf", pa.cfg.sockbuf,
+                     "Socket send and receive buffer sizes for both sides (default: each stack's own default)")
+        ->check(CLI::Range(std::size_t{0}, std::size_t{1} << 30));
+    perf->add_option("--test", pa.test, "Which tests to run")->check(CLI::IsMember({"all", "bulk", "rr"}));
+    perf->add_option("--timeout", pa.cfg.timeout_secs, "Give up on a test after this many seconds")
+        ->check(CLI::Range(1.0, 86400.0));
+    perf->add_flag("--quick", quick, "Small sizes (32 MiB, 2000 transactions) to check that it works");
+    perf->add_flag("--json", pa.json, "Print one JSON object instead of the table");
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -38,5 +62,10 @@ int main(int argc, char** argv) {
     }
     if (*demo) return uinet::tools::run_demo(loss, seed, pings, datagrams, verbose);
     if (*serve) return uinet::tools::run_serve(sa);
+    if (*perf) {
+        if (quick && bytes_opt->count() == 0) pa.cfg.bytes = 32u << 20;
+        if (quick && rr_opt->count() == 0) pa.cfg.rr_count = 2000;
+        return uinet::tools::run_perf(pa);
+    }
     return 2;
 }
