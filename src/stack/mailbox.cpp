@@ -20,13 +20,30 @@ Mailbox::~Mailbox() {
     if (efd_ >= 0) ::close(efd_);
 }
 
-void Mailbox::post(Fn fn) {
+bool Mailbox::post(Fn fn, bool only_if_open) {
     {
         std::lock_guard lk(mu_);
+        if (closed_ && only_if_open) return false;
         queue_.push_back(std::move(fn));
     }
     std::uint64_t one = 1;
     [[maybe_unused]] auto n = ::write(efd_, &one, sizeof one);
+    return true;
+}
+
+void Mailbox::open() {
+    std::lock_guard lk(mu_);
+    closed_ = false;
+}
+
+void Mailbox::close() {
+    std::vector<Fn> left;
+    {
+        std::lock_guard lk(mu_);
+        closed_ = true;
+        left.swap(queue_);
+    }
+    for (Fn& f : left) f(true);
 }
 
 bool Mailbox::empty() const {

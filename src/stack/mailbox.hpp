@@ -21,7 +21,14 @@ public:
     Mailbox(const Mailbox&) = delete;
     Mailbox& operator=(const Mailbox&) = delete;
 
-    void post(Fn fn);
+    // Queues fn. With `only_if_open`, a closed mailbox refuses it (returns
+    // false, fn dropped unrun): for callers that would wait on fn forever.
+    // Otherwise fn waits for the next open() and drain(), or destruction.
+    bool post(Fn fn, bool only_if_open = false);
+    // close() runs everything queued with `cancelled` = true and makes
+    // only_if_open posts fail until open().
+    void open();
+    void close();
     // Runs everything posted so far; returns how many ran.
     std::size_t drain();
     int fd() const { return efd_; }
@@ -31,6 +38,7 @@ private:
     mutable std::mutex mu_;
     std::vector<Fn> queue_;
     std::vector<Fn> running_;
+    bool closed_ = false;
     int efd_ = -1;
 };
 

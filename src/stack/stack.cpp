@@ -114,6 +114,7 @@ void Stack::post(std::function<void()> fn) {
 }
 
 void Stack::run() {
+    mailbox_.open();
     loop_thread_.store(std::this_thread::get_id(), std::memory_order_release);
     running_.store(true, std::memory_order_release);
     epoll_event evs[16];
@@ -128,10 +129,11 @@ void Stack::run() {
         if (n < 0 && errno != EINTR) break;
     }
     running_.store(false, std::memory_order_release);
+    // Anyone still waiting in call() is released with `cancelled`, and no
+    // new call can be posted until the loop runs again.
+    mailbox_.close();
     loop_thread_.store(std::thread::id{}, std::memory_order_release);
     stop_.store(false, std::memory_order_release);
-    // Anyone still waiting in call() is released with `cancelled`.
-    mailbox_.drain();
 }
 
 void Stack::stop() {

@@ -77,6 +77,8 @@ public:
     bool running() const { return running_.load(std::memory_order_acquire); }
 
     // Cross-thread calls.
+    // Runs fn on the stack's thread at its next iteration (before run()
+    // starts, at its first one).
     void post(std::function<void()> fn);
     template <class F>
     auto call(F&& f) -> Result<std::conditional_t<std::is_void_v<std::invoke_result_t<F>>, bool, std::invoke_result_t<F>>, CallError>;
@@ -131,7 +133,9 @@ auto Stack::call(F&& f)
     if (!running()) return Err{CallError::not_running};
     auto prom = std::make_shared<std::promise<std::optional<V>>>();
     auto fut = prom->get_future();
-    mailbox_.post([prom, fn = std::forward<F>(f)](bool cancelled) mutable {
+    // A closed mailbox (the loop has ended) refuses the call instead of
+    // leaving us waiting for a loop that will never drain it.
+    const bool posted = mailbox_.post([prom, fn = std::forward<F>(f)](bool cancelled) mutable {
         if (cancelled) {
             prom->set_value(std::nullopt);
             return;
@@ -142,7 +146,8 @@ auto Stack::call(F&& f)
         } else {
             prom->set_value(fn());
         }
-    });
+    }, true);
+    if (!posted) return Err{CallError::not_running};
     std::optional<V> v = fut.get();
     if (!v) return Err{CallError::cancelled};
     return std::move(*v);

@@ -403,6 +403,7 @@ bool Tcb::process_ack(Instant now, const wire::TcpRepr& seg, std::size_t len) {
             if (fin_acked) {
                 state_ = TcpState::fin_wait_2;
                 if (orphaned_) close_at_ = now + cfg_.fin_wait_2_timeout;
+                sink_.notify(*this, tcb_event::writable);  // our side is done: lingering closers wake
             }
             break;
         case TcpState::closing:
