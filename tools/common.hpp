@@ -22,6 +22,7 @@ int run_serve(const ServeArgs& args);
 struct PerfArgs {
     perf::Config cfg;
     std::string test = "all";  // all, bulk or rr
+    unsigned repeat = 1;       // rounds; the median run of each side is reported
     bool json = false;
 };
 int run_perf(const PerfArgs& args);
