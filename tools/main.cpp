@@ -51,6 +51,8 @@ int main(int argc, char** argv) {
                      "Socket send and receive buffer sizes for both sides (default: each stack's own default)")
         ->check(CLI::Range(std::size_t{0}, std::size_t{1} << 30));
     perf->add_option("--test", pa.test, "Which tests to run")->check(CLI::IsMember({"all", "bulk", "rr"}));
+    perf->add_option("--side", pa.side, "Run both sides (all), or one alone, e.g. under perf stat")
+        ->check(CLI::IsMember({"all", "uinet", "kernel"}));
     perf->add_option("--repeat", pa.repeat, "Rounds of each test; each side's median run is reported")
         ->check(CLI::Range(1u, 100u));
     std::vector<int> cpus;
