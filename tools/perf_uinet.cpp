@@ -433,6 +433,7 @@ BulkResult uinet_bulk(const Config& c) {
         return res;
     }
     if (!pair.start(c)) {
+        pair.stop();  // before the applications' state goes away
         res.error = "uinet: cannot start the stack threads";
         return res;
     }
@@ -467,6 +468,7 @@ RrResult uinet_rr(const Config& c) {
         return res;
     }
     if (!pair.start(c)) {
+        pair.stop();  // before the applications' state goes away
         res.error = "uinet: cannot start the stack threads";
         return res;
     }
