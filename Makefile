@@ -61,12 +61,16 @@ bench: build
 	done
 	@echo; echo "== microbenchmarks: uinet beside its in-run reference (ratio = uinet time / reference time)"
 	@python3 bench/report.py $(BUILD)/bench-results/bench_*.json
-	@echo; echo "== uinet perf"
-	./$(BUILD)/tools/uinet perf
-	@echo; echo "== uinet perf --mtu 9000"
-	./$(BUILD)/tools/uinet perf --mtu 9000 --test bulk
-	@echo; echo "== uinet perf --conns 8"
-	./$(BUILD)/tools/uinet perf --conns 8 --test bulk
+	@echo; echo "== uinet perf: default sizes, threads where the scheduler puts them"
+	./$(BUILD)/tools/uinet perf --repeat 3
+	@echo; echo "== uinet perf: the two threads of each side on one CPU"
+	./$(BUILD)/tools/uinet perf --repeat 3 --cpus 0,0
+	@echo; echo "== uinet perf: the two threads of each side on two CPUs"
+	./$(BUILD)/tools/uinet perf --repeat 3 --cpus 0,1
+	@echo; echo "== uinet perf: jumbo frames"
+	./$(BUILD)/tools/uinet perf --repeat 3 --mtu 9000 --test bulk
+	@echo; echo "== uinet perf: 8 connections"
+	./$(BUILD)/tools/uinet perf --repeat 3 --conns 8 --test bulk
 
 clean:
 	rm -rf build build-asan build-fuzz

@@ -22,6 +22,8 @@ int run_serve(const ServeArgs& args);
 struct PerfArgs {
     perf::Config cfg;
     std::string test = "all";  // all, bulk or rr
+    unsigned repeat = 1;       // rounds; the median run of each side is reported
+    std::string side = "all";  // all, uinet or kernel (one side alone, e.g. under perf stat)
     bool json = false;
 };
 int run_perf(const PerfArgs& args);

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <vector>
 
 #include "common.hpp"
 
@@ -50,6 +51,17 @@ int main(int argc, char** argv) {
                      "Socket send and receive buffer sizes for both sides (default: each stack's own default)")
         ->check(CLI::Range(std::size_t{0}, std::size_t{1} << 30));
     perf->add_option("--test", pa.test, "Which tests to run")->check(CLI::IsMember({"all", "bulk", "rr"}));
+    perf->add_option("--side", pa.side, "Run both sides (all), or one alone, e.g. under perf stat")
+        ->check(CLI::IsMember({"all", "uinet", "kernel"}));
+    perf->add_option("--repeat", pa.repeat, "Rounds of each test; each side's median run is reported")
+        ->check(CLI::Range(1u, 100u));
+    std::vector<int> cpus;
+    perf->add_option("--cpus", cpus,
+                     "Two CPUs: pin the sending/client thread to the first and the receiving/server thread to the "
+                     "second, on both sides (e.g. 0,0 or 0,1)")
+        ->delimiter(',')
+        ->expected(2)
+        ->check(CLI::Range(0, 4095));
     perf->add_option("--timeout", pa.cfg.timeout_secs, "Give up on a test after this many seconds")
         ->check(CLI::Range(1.0, 86400.0));
     perf->add_flag("--quick", quick, "Small sizes (32 MiB, 2000 transactions) to check that it works");
@@ -65,6 +77,10 @@ int main(int argc, char** argv) {
     if (*perf) {
         if (quick && bytes_opt->count() == 0) pa.cfg.bytes = 32u << 20;
         if (quick && rr_opt->count() == 0) pa.cfg.rr_count = 2000;
+        if (cpus.size() == 2) {
+            pa.cfg.cpu_a = cpus[0];
+            pa.cfg.cpu_b = cpus[1];
+        }
         return uinet::tools::run_perf(pa);
     }
     return 2;

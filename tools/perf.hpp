@@ -19,6 +19,10 @@
 //    tool only; the library is passed time) and process CPU time from
 //    getrusage(RUSAGE_SELF) taken around the test: during a test only the
 //    test's two threads work, the main thread waits.
+//  * With cpu_a/cpu_b set, the two threads of each side are pinned to the
+//    same CPUs, so both sides get the same placement (on a small machine
+//    the wake-up cost between threads depends mostly on whether they share
+//    a CPU).
 //  * A test that fails (wrong byte count, socket error, timeout) reports
 //    ok = false and an error; the tool exits non-zero. No figure is ever
 //    compared with a threshold.
@@ -42,14 +46,21 @@ struct Config {
     std::size_t chunk = 64 * 1024;  // user buffer per send/recv call, both sides
     std::size_t sockbuf = 0;        // socket buffers; 0 = each stack's default
     double timeout_secs = 300;
+    // CPUs for the sending/client thread and the receiving/server thread of
+    // both sides (-1: wherever the scheduler puts them).
+    int cpu_a = -1, cpu_b = -1;
 };
+
+// Pins the calling thread to `cpu` (no-op for -1); false if refused.
+bool pin_self(int cpu);
 
 struct Cpu {
     double user = 0;
     double sys = 0;
+    std::uint64_t switches = 0;  // context switches, voluntary and not
     double total() const { return user + sys; }
 };
-// CPU time of the whole process so far.
+// CPU time and context switches of the whole process so far.
 Cpu process_cpu();
 Cpu operator-(const Cpu& a, const Cpu& b);
 
@@ -71,7 +82,7 @@ struct RrResult {
     std::uint64_t transactions = 0;
     double mean_us = 0, p50_us = 0, p99_us = 0;
     Cpu cpu;
-    std::uint64_t retransmits = 0;  // uinet only
+    std::uint64_t segments = 0, retransmits = 0;  // uinet only
 };
 
 BulkResult uinet_bulk(const Config& c);

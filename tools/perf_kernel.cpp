@@ -138,6 +138,7 @@ int wait_events(int ep, epoll_event* evs, int max, SteadyClock::time_point deadl
 
 void receiver(const Config& c, int lfd, std::shared_future<void> go, SteadyClock::time_point deadline,
               std::uint64_t& bytes, std::string& error) {
+    pin_self(c.cpu_b);
     go.wait();
     std::vector<Fd> socks;
     Fd ep(::epoll_create1(EPOLL_CLOEXEC));
@@ -181,6 +182,7 @@ void receiver(const Config& c, int lfd, std::shared_future<void> go, SteadyClock
 
 void sender(const Config& c, const sockaddr_in& addr, std::shared_future<void> go,
             SteadyClock::time_point deadline, std::string& error) {
+    pin_self(c.cpu_a);
     go.wait();
     std::vector<std::uint8_t> buf(c.chunk);
     for (std::size_t i = 0; i < buf.size(); ++i) buf[i] = static_cast<std::uint8_t>(i * 7 + 1);
@@ -305,6 +307,7 @@ RrResult kernel_rr(const Config& c) {
     SteadyClock::time_point first{}, last{};
     const Cpu cpu0 = process_cpu();
     std::thread srv([&] {
+        pin_self(c.cpu_b);
         Fd s(::accept4(l.fd.get(), nullptr, nullptr, SOCK_CLOEXEC));
         if (s.get() < 0 || !set_int(s.get(), IPPROTO_TCP, TCP_NODELAY, 1)) {
             srv_error = sys_error("accept");
@@ -326,6 +329,7 @@ RrResult kernel_rr(const Config& c) {
         }
     });
     std::thread cli([&] {
+        pin_self(c.cpu_a);
         Fd s = connect_to(l.addr, c, true, cli_error);
         if (s.get() < 0) return;
         // A receive timeout, so a lost answer cannot hang the tool.

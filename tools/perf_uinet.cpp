@@ -80,10 +80,17 @@ public:
     std::size_t sndbuf() const { return sndbuf_; }
     std::size_t rcvbuf() const { return rcvbuf_; }
 
-    // Starts both loops and returns once both run (so post() is served).
-    bool start() {
-        ta_ = ha_.threads.start("perf-client", [this] { a_->run(); });
-        tb_ = hb_.threads.start("perf-server", [this] { b_->run(); });
+    // Starts both loops, pinned as configured, and returns once both run
+    // (so post() is served).
+    bool start(const Config& c) {
+        ta_ = ha_.threads.start("perf-client", [this, cpu = c.cpu_a] {
+            pin_self(cpu);
+            a_->run();
+        });
+        tb_ = hb_.threads.start("perf-server", [this, cpu = c.cpu_b] {
+            pin_self(cpu);
+            b_->run();
+        });
         if (!ta_ || !tb_) return false;
         while (!a_->running() || !b_->running()) std::this_thread::yield();
         return true;
@@ -425,7 +432,8 @@ BulkResult uinet_bulk(const Config& c) {
         res.error = "uinet: cannot listen";
         return res;
     }
-    if (!pair.start()) {
+    if (!pair.start(c)) {
+        pair.stop();  // before the applications' state goes away
         res.error = "uinet: cannot start the stack threads";
         return res;
     }
@@ -459,7 +467,8 @@ RrResult uinet_rr(const Config& c) {
         res.error = "uinet: cannot listen";
         return res;
     }
-    if (!pair.start()) {
+    if (!pair.start(c)) {
+        pair.stop();  // before the applications' state goes away
         res.error = "uinet: cannot start the stack threads";
         return res;
     }
@@ -474,6 +483,7 @@ RrResult uinet_rr(const Config& c) {
     res.transactions = client.latencies().size();
     res.secs = res.transactions ? client.secs() : 0;
     latency_stats(client.latencies(), res);
+    res.segments = pair.segments();
     res.retransmits = pair.retransmits();
     return res;
 }
