@@ -211,7 +211,11 @@ void Tcb::maybe_window_update(Instant now) {
     // Linux's practice of not waiting for the delayed-ACK timer).
     if (state_ != TcpState::established && state_ != TcpState::fin_wait_1 && state_ != TcpState::fin_wait_2) return;
     const SeqNum nxt = rcv_nxt();
-    const std::uint32_t wnd = static_cast<std::uint32_t>(rcvbuf_.window());
+    // Only what the window field can express counts: a buffer larger than
+    // 65535 << RCV.WIND.SHIFT would otherwise "open" a window that the ACK
+    // then cannot advertise (a pure ACK on every read, changing nothing).
+    const std::uint32_t wnd =
+        std::min(static_cast<std::uint32_t>(rcvbuf_.window()), std::uint32_t{65535} << rcv_wscale_);
     const SeqNum edge = nxt + wnd;
     const std::uint32_t old_wnd = rcv_adv_ > nxt ? static_cast<std::uint32_t>(rcv_adv_ - nxt) : 0;
     if (edge <= rcv_adv_) return;
