@@ -60,6 +60,9 @@ int to_errno(TcpError e);
 
 class Tcb {
 public:
+    // RFC 6298 5.7: the RTO once a handshake segment was retransmitted.
+    static constexpr Duration kHandshakeFallbackRto = Duration::seconds(3);
+
     Tcb(TcbId id, const ConnKey& key, const TcpConfig& cfg, TcpCounters& ctr, TcbSink& sink);
     ~Tcb();
     Tcb(const Tcb&) = delete;

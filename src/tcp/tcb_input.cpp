@@ -225,6 +225,9 @@ void Tcb::input(Instant now, const wire::TcpRepr& seg, const Packet& pkt, std::s
         max_snd_wnd_ = std::max(max_snd_wnd_, snd_wnd_);
         snd_wl1_ = seg.seq;
         snd_wl2_ = seg.ack;
+        // RFC 6298 5.7: the SYN-ACK's timer expired; unless this ACK brings
+        // a timestamp sample (process_ack, below), data starts with 3 s.
+        if (retries_ > 0) rtt_.set_initial_rto(kHandshakeFallbackRto);
         enter_established(now);
     }
     update_timestamps(now, seg, len);
@@ -290,6 +293,8 @@ void Tcb::input_syn_sent(Instant now, const wire::TcpRepr& seg) {
             rtt_sample(now, seg.options.timestamps->second);
         else if (retries_ == 0)
             rtt_.sample(now - syn_sent_at_);
+        // RFC 6298 5.7: a retransmitted SYN and no sample (Karn): 3 s.
+        if (retries_ > 0 && !rtt_.has_sample()) rtt_.set_initial_rto(kHandshakeFallbackRto);
         snd_una_ = seg.ack;
         snd_wnd_ = seg.window;  // unscaled in a SYN (RFC 7323 2.2)
         max_snd_wnd_ = snd_wnd_;
