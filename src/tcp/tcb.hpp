@@ -166,6 +166,7 @@ private:
     friend class TcbTestPeer;
     // tcb_input.cpp
     void input_syn_sent(Instant now, const wire::TcpRepr& seg);
+    void complete_simultaneous_open(Instant now, const wire::TcpRepr& seg);
     bool acceptable(const wire::TcpRepr& seg, std::size_t len) const;
     bool process_ack(Instant now, const wire::TcpRepr& seg, std::size_t data_len);
     void process_data(Instant now, const wire::TcpRepr& seg, const Packet& pkt, std::size_t off, std::size_t len);

@@ -169,6 +169,16 @@ void Tcb::input(Instant now, const wire::TcpRepr& seg, const Packet& pkt, std::s
         return;
     }
 
+    // RFC 9293 figure 8, simultaneous open: in a SYN-RECEIVED reached from
+    // SYN-SENT, the peer's SYN-ACK repeats its SYN (SEG.SEQ = IRS) and
+    // acknowledges ours. It completes the handshake (lines 6 and 7 of the
+    // figure) instead of failing the sequence test as an old SYN would.
+    if (syn && (seg.flags & TcpFlags::ack) && !rst && state_ == TcpState::syn_received && !passive_ &&
+        seg.seq == irs_ && seg.ack > snd_una_ && seg.ack <= snd_max_) {
+        complete_simultaneous_open(now, seg);
+        return;
+    }
+
     // First: sequence number acceptability (3.10.7.4). A zero window still
     // takes ACKs, RSTs and URGs: such a segment is processed with its text
     // dropped.
@@ -313,6 +323,22 @@ void Tcb::input_syn_sent(Instant now, const wire::TcpRepr& seg) {
     snd_wl1_ = seg.seq;
     snd_wl2_ = iss_;
     send_syn(now, true);
+}
+
+void Tcb::complete_simultaneous_open(Instant now, const wire::TcpRepr& seg) {
+    update_timestamps(now, seg, 0);
+    if (ts_ok_ && seg.options.timestamps && seg.options.timestamps->second != 0)
+        rtt_sample(now, seg.options.timestamps->second);
+    if (retries_ > 0 && !rtt_.has_sample()) rtt_.set_initial_rto(kHandshakeFallbackRto);
+    snd_una_ = seg.ack;
+    snd_wnd_ = seg.window;  // unscaled in a SYN (RFC 7323 2.2)
+    max_snd_wnd_ = std::max(max_snd_wnd_, snd_wnd_);
+    snd_wl1_ = seg.seq;
+    snd_wl2_ = seg.ack;
+    retries_ = 0;
+    rtt_.reset_backoff();
+    enter_established(now);
+    output(now);
 }
 
 bool Tcb::acceptable(const wire::TcpRepr& seg, std::size_t len) const {
