@@ -228,7 +228,6 @@ void Tcb::input(Instant now, const wire::TcpRepr& seg, const Packet& pkt, std::s
     if (state_ == TcpState::syn_received) {
         if (seg.ack <= snd_una_ || seg.ack > snd_max_) {
             send_rst(seg.ack);
-            ++ctr_.rsts_sent;
             return;
         }
         snd_wnd_ = static_cast<std::uint32_t>(seg.window) << snd_wscale_;
@@ -275,10 +274,7 @@ void Tcb::input_syn_sent(Instant now, const wire::TcpRepr& seg) {
     const bool has_ack = seg.flags & TcpFlags::ack;
     // First: the ACK must cover our SYN and nothing more.
     if (has_ack && (seg.ack <= iss_ || seg.ack > snd_max_)) {
-        if (!(seg.flags & TcpFlags::rst)) {
-            send_rst(seg.ack);
-            ++ctr_.rsts_sent;
-        }
+        if (!(seg.flags & TcpFlags::rst)) send_rst(seg.ack);
         return;
     }
     // Second: RST, honoured only with an acceptable ACK.

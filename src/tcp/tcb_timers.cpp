@@ -102,7 +102,6 @@ void Tcb::on_rto(Instant now) {
     if (retries_ > cfg_.max_retransmits) {
         ++ctr_.conn_timeout;
         send_rst(snd_nxt_);
-        ++ctr_.rsts_sent;
         enter_closed(TcpError::timed_out);
         return;
     }
@@ -147,7 +146,6 @@ void Tcb::on_keepalive(Instant now) {
     if (probes_ >= keep_cnt_) {
         ++ctr_.conn_timeout;
         send_rst(snd_nxt_);
-        ++ctr_.rsts_sent;
         enter_closed(TcpError::timed_out);
         return;
     }
