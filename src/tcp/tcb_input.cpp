@@ -187,6 +187,10 @@ void Tcb::input(Instant now, const wire::TcpRepr& seg, const Packet& pkt, std::s
         bool zero_window_probe = rcv_window() == 0 && seg.seq == rcv_nxt();
         if (!zero_window_probe) {
             ++ctr_.unacceptable;
+            // RFC 9293 3.10.7.4, TIME-WAIT: a retransmission of the remote
+            // FIN (it lies before RCV.NXT, so it lands here) is
+            // acknowledged and restarts the 2 MSL timeout.
+            if (fin && !rst && state_ == TcpState::time_wait) close_at_ = now + cfg_.msl * 2;
             if (!rst) send_ack(now);
             return;
         }
