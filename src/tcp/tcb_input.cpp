@@ -254,6 +254,16 @@ void Tcb::input(Instant now, const wire::TcpRepr& seg, const Packet& pkt, std::s
     // Seventh: segment text, in the states that still receive.
     const bool receiving = state_ == TcpState::established || state_ == TcpState::fin_wait_1 ||
                            state_ == TcpState::fin_wait_2;
+    // RFC 1122 4.2.2.13: once the application has closed, new data can
+    // never be read; the TCP SHOULD reset to show it was lost (as BSD and
+    // Linux do, <SEQ=SEG.ACK><CTL=RST>: exactly the peer's RCV.NXT).
+    if (orphaned_ && receiving && len > 0 && !fin_rcvd_ &&
+        seg.seq + static_cast<std::uint32_t>(len) > rcvbuf_.rcv_nxt()) {
+        ++ctr_.data_after_close;
+        send_rst(seg.ack);
+        enter_closed(TcpError::aborted);
+        return;
+    }
     if (text_ok && len > 0 && receiving && !fin_rcvd_) process_data(now, seg, pkt, data_off, len);
 
     // Eighth: FIN.
