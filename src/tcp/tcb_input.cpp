@@ -352,8 +352,7 @@ void Tcb::complete_simultaneous_open(Instant now, const wire::TcpRepr& seg) {
 }
 
 bool Tcb::acceptable(const wire::TcpRepr& seg, std::size_t len) const {
-    // RFC 9293 3.10.7.4, the four cases; the window is what we advertised,
-    // so a window we could not take back is honoured.
+    // RFC 9293 3.10.7.4, the four cases, against the window we advertised.
     const std::uint32_t wnd = rcv_window();
     const SeqNum nxt = rcv_nxt();
     const std::uint32_t seg_len = static_cast<std::uint32_t>(len) + ((seg.flags & TcpFlags::syn) ? 1u : 0u) +
@@ -367,10 +366,13 @@ bool Tcb::acceptable(const wire::TcpRepr& seg, std::size_t len) const {
 }
 
 std::uint32_t Tcb::rcv_window() const {
-    std::uint32_t wnd = static_cast<std::uint32_t>(rcvbuf_.window());
-    SeqNum nxt = rcv_nxt();
-    if (rcv_adv_ > nxt) wnd = std::max<std::uint32_t>(wnd, static_cast<std::uint32_t>(rcv_adv_ - nxt));
-    return wnd;
+    // RCV.WND is the window we advertised (its right edge never moves
+    // left), not the free buffer space behind it: a buffer larger than the
+    // window field can express (or held back by receiver-side silly window
+    // avoidance) must not widen the range in which a blind RST or SYN is
+    // taken as in-window (RFC 5961 3.2, 4.2).
+    const SeqNum nxt = rcv_nxt();
+    return rcv_adv_ > nxt ? static_cast<std::uint32_t>(rcv_adv_ - nxt) : 0u;
 }
 
 void Tcb::update_timestamps(Instant now, const wire::TcpRepr& seg, std::size_t /*len*/) {
