@@ -265,6 +265,10 @@ void Tcb::input(Instant now, const wire::TcpRepr& seg, const Packet& pkt, std::s
         return;
     }
     if (text_ok && len > 0 && receiving && !fin_rcvd_) process_data(now, seg, pkt, data_off, len);
+    // A zero-window probe: its text is dropped, but RFC 1122 4.2.2.17 (and
+    // RFC 9293 3.8.6.1) require an ACK with RCV.NXT and the window, or the
+    // sender learns nothing and probes on blindly.
+    if (!text_ok && (len > 0 || fin)) schedule_ack(now, true);
 
     // Eighth: FIN.
     if (fin && text_ok && !fin_rcvd_) {
