@@ -91,6 +91,7 @@ void Tcb::accept_syn(Instant now, SeqNum iss, std::uint16_t mss, const wire::Tcp
     snd_una_ = iss;
     snd_nxt_ = iss + 1;
     snd_max_ = snd_nxt_;
+    recover_ = iss;  // RFC 6582 section 3.2: "recover" is initialized to ISS
     sndbuf_.reset(iss + 1);
     rcv_wscale_ = wscale_for(rcvbuf_.capacity());
     negotiate_options(syn);
@@ -114,6 +115,7 @@ void Tcb::connect(Instant now, SeqNum iss, std::uint16_t mss) {
     snd_una_ = iss;
     snd_nxt_ = iss + 1;
     snd_max_ = snd_nxt_;
+    recover_ = iss;  // RFC 6582 section 3.2
     sndbuf_.reset(iss + 1);
     rcv_wscale_ = cfg_.window_scaling ? wscale_for(rcvbuf_.capacity()) : 0;
     offered_ws_ = cfg_.window_scaling;
