@@ -254,6 +254,7 @@ private:
     std::uint32_t retries_ = 0;   // consecutive RTOs
     std::uint32_t probes_ = 0;    // keepalive or persist probes without answer
     Duration persist_backoff_{};
+    bool sws_override_ = false;   // output() may send a sub-MSS window (override timeout)
     Instant last_rcv_{};          // for keepalive idle
     Instant last_send_{};         // for the restart window after idle
 

@@ -7,7 +7,8 @@
 //    data is unacknowledged, unless TCP_NODELAY. Sender-side silly window
 //    avoidance (RFC 9293 3.8.6.2.1): send a full segment, all remaining
 //    data when allowed by Nagle, or at least half the largest window the
-//    peer has offered.
+//    peer has offered; if that holds data back with nothing in flight, an
+//    override timeout (the persist timer) sends what the window allows.
 //  * Receiver-side silly window avoidance (RFC 9293 3.8.6.2.2): the right
 //    edge advances only by at least min(buffer/2, MSS); it never moves
 //    left (RFC 9293 3.8.6: shrinking the window is strongly discouraged).
@@ -185,7 +186,8 @@ void Tcb::output(Instant now) {
             if (len == 0 && !fin) break;
             if (len < mss && !fin) {
                 const bool nagle_ok = len == avail && (nodelay_ || flight == 0);
-                const bool sws_ok = max_snd_wnd_ > 0 && len >= max_snd_wnd_ / 2 && len == usable;
+                const bool sws_ok = (max_snd_wnd_ > 0 && len >= max_snd_wnd_ / 2 && len == usable) ||
+                                    (sws_override_ && len == usable);
                 if (!nagle_ok && !sws_ok) break;
             }
             const bool retransmit = snd_nxt_ < snd_max_;
@@ -195,11 +197,17 @@ void Tcb::output(Instant now) {
             if (snd_nxt_ > snd_max_) snd_max_ = snd_nxt_;
             if (fin) break;
         }
-        // Zero window with data waiting and nothing in flight: persist.
-        if (snd_wnd_ == 0 && in_flight() == 0 && (data_to_send() > 0 || (fin_queued_ && !fin_sent_)) &&
-            persist_at_.is_never()) {
-            if (persist_backoff_ == Duration::zero()) persist_backoff_ = std::max(rtt_.rto(), cfg_.persist_min);
-            persist_at_ = now + persist_backoff_;
+        // Data waiting and nothing in flight: either the window is zero
+        // (persist, RFC 9293 3.8.6.1) or it is too small for silly window
+        // avoidance to use, and the override timeout of RFC 1122 4.2.3.4
+        // (4) must send it anyway, or nothing would ever move it.
+        if (in_flight() == 0 && (data_to_send() > 0 || (fin_queued_ && !fin_sent_)) && persist_at_.is_never()) {
+            if (snd_wnd_ == 0) {
+                if (persist_backoff_ == Duration::zero()) persist_backoff_ = std::max(rtt_.rto(), cfg_.persist_min);
+                persist_at_ = now + persist_backoff_;
+            } else if (data_to_send() > 0) {
+                persist_at_ = now + std::max(rtt_.rto(), cfg_.persist_min);
+            }
         }
     }
     if (ack_now_) send_ack(now);

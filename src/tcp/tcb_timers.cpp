@@ -122,7 +122,15 @@ void Tcb::on_rto(Instant now) {
 }
 
 void Tcb::on_persist(Instant now) {
-    if (snd_wnd_ != 0 || in_flight() != 0) return;
+    if (in_flight() != 0) return;
+    if (snd_wnd_ != 0) {
+        // The override timeout (RFC 1122 4.2.3.4 (4)): the window is open
+        // but too small for silly window avoidance; send what fits.
+        sws_override_ = true;
+        output(now);
+        sws_override_ = false;
+        return;
+    }
     ++ctr_.persist_probes;
     // One byte past the closed window (RFC 9293 3.8.6.1); it is real data,
     // so from here the retransmission timer carries the probing on.
