@@ -175,8 +175,11 @@ void Tcb::output(Instant now) {
             cc_->on_idle_restart(now - last_send_, rtt_.rto());
         for (;;) {
             std::uint32_t wnd = std::min(snd_wnd_, cc_->cwnd());
-            if (dupacks_ > 0 && dupacks_ < 3 && !in_recovery_)
-                wnd = std::min(snd_wnd_, cc_->cwnd() + dupacks_ * mss);  // RFC 3042
+            // RFC 3042: the first two duplicate ACKs each let one segment
+            // of previously unsent data go; never old data resent after a
+            // timeout (go-back-N), which the duplicates say has arrived.
+            if (dupacks_ > 0 && dupacks_ < 3 && !in_recovery_ && snd_nxt_ == snd_max_)
+                wnd = std::min(snd_wnd_, cc_->cwnd() + dupacks_ * mss);
             const std::uint32_t flight = in_flight();
             const std::uint32_t usable = wnd > flight ? wnd - flight : 0;
             const std::size_t avail = data_to_send();
