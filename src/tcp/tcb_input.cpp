@@ -243,6 +243,7 @@ void Tcb::input(Instant now, const wire::TcpRepr& seg, const Packet& pkt, std::s
         // RFC 6298 5.7: the SYN-ACK's timer expired; unless this ACK brings
         // a timestamp sample (process_ack, below), data starts with 3 s.
         if (retries_ > 0) rtt_.set_initial_rto(kHandshakeFallbackRto);
+        rtt_.reset_backoff();  // the SYN-ACK's backoff ends with the handshake
         enter_established(now);
     }
     update_timestamps(now, seg, len);
@@ -437,8 +438,10 @@ bool Tcb::process_ack(Instant now, const wire::TcpRepr& seg, std::size_t len) {
         rtt_.sample(now - rtt_start_);
         rtt_timing_ = false;
     }
+    // Progress: the give-up count restarts. The RTO's backoff does not:
+    // Karn's algorithm (RFC 6298 section 3 and the note after 5.7) keeps
+    // it until a valid sample (rtt_.sample() above) recomputes the RTO.
     retries_ = 0;
-    rtt_.reset_backoff();
     on_new_ack(now, acked, flight_before);
     // RFC 6298 5.2/5.3: stop the timer when all is acknowledged, else restart.
     if (snd_una_ == snd_max_)
