@@ -408,17 +408,29 @@ bool Tcb::process_ack(Instant now, const wire::TcpRepr& seg, std::size_t len) {
         (snd_wl1_ < seg.seq || (snd_wl1_ == seg.seq && snd_wl2_ <= seg.ack))) {
         std::uint32_t w = static_cast<std::uint32_t>(seg.window) << snd_wscale_;
         window_changed = w != snd_wnd_;
+        const bool reopened = snd_wnd_ == 0 && w > 0;
         snd_wnd_ = w;
         max_snd_wnd_ = std::max(max_snd_wnd_, snd_wnd_);
         snd_wl1_ = seg.seq;
         snd_wl2_ = seg.ack;
         if (snd_wnd_ > 0) persist_at_ = Instant::never();
+        if (reopened) {
+            // RFC 9293 3.8.6.1: the probes backed off because the window
+            // was shut, not because of loss; the next zero window starts
+            // again from one RTO, and so does the retransmission timer.
+            persist_backoff_ = Duration::zero();
+            rtt_.reset_backoff();
+        }
     }
     if (seg.ack < snd_una_) return true;  // old: ignore the ACK, keep the text
     if (seg.ack == snd_una_) {
         // RFC 5681 section 2: a duplicate ACK carries no data, no window
-        // change, and arrives while data is outstanding.
-        if (len == 0 && !window_changed && snd_una_ != snd_max_ && !(seg.flags & (TcpFlags::syn | TcpFlags::fin)))
+        // change, and arrives while data is outstanding. An ACK that
+        // keeps the window shut answers a zero-window probe: no loss
+        // signal (BSD excludes it too), or it would "fast retransmit"
+        // into the closed window.
+        if (len == 0 && !window_changed && snd_una_ != snd_max_ && snd_wnd_ != 0 &&
+            !(seg.flags & (TcpFlags::syn | TcpFlags::fin)))
             on_dupack(now);
         if (snd_wnd_ == 0) retries_ = 0;  // the peer is alive: zero-window probing never gives up
         return true;
