@@ -79,12 +79,15 @@ inline tcp::TcpState state_of(Script& s, SocketId id) {
 }
 
 // Passive open at time t with a peer that offers only MSS 1460 (no window
-// scaling, timestamps or SACK): our SYN-ACK must carry exactly MSS 1460
-// and the unscaled window 65535. Returns the accepted socket.
-inline SocketId accept_plain(Script& s, SocketId listener, Duration t = Duration::zero(), std::uint16_t mss = 1460,
-                             std::uint16_t peer_win = 65535) {
-    s.at(t).inject(in(s).syn().seq(kPeerIss).win(65535).mss(mss));
-    s.at(t).expect(out(s).flags("S.").seq(capture("iss")).ack(kPeerIss + 1).win(65535).mss(1460));
+// scaling, timestamps or SACK) and a window of peer_syn_win: our SYN-ACK
+// must carry exactly MSS 1460 and the unscaled window our_win (65535 for
+// the default 256 KiB buffer). The peer's ACK carries peer_win. Returns
+// the accepted socket.
+inline SocketId accept_plain(Script& s, SocketId listener, Duration t = Duration::zero(),
+                             std::uint16_t peer_win = 65535, std::uint16_t our_win = 65535,
+                             std::uint16_t peer_syn_win = 65535) {
+    s.at(t).inject(in(s).syn().seq(kPeerIss).win(peer_syn_win).mss(1460));
+    s.at(t).expect(out(s).flags("S.").seq(capture("iss")).ack(kPeerIss + 1).win(our_win).mss(1460));
     s.at(t).inject(in(s).flags(".").seq(theirs(0)).ack(ours(0)).win(peer_win));
     s.at(t).expect_nothing();
     auto c = s.stack().tcp().accept(listener);
