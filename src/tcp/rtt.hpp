@@ -47,6 +47,9 @@ public:
     int backoffs() const { return backoffs_; }
     // Forgets every sample and any backoff (RFC 6298 5.7 allows clearing).
     void clear();
+    // The RTO used until the first sample (RFC 6298 5.7: 3 s once a SYN
+    // or SYN-ACK had to be retransmitted). No effect once sampled.
+    void set_initial_rto(Duration d) { cfg_.initial_rto = d; }
 
     bool has_sample() const { return has_sample_; }
     Duration srtt() const { return srtt_; }

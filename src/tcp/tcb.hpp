@@ -60,6 +60,9 @@ int to_errno(TcpError e);
 
 class Tcb {
 public:
+    // RFC 6298 5.7: the RTO once a handshake segment was retransmitted.
+    static constexpr Duration kHandshakeFallbackRto = Duration::seconds(3);
+
     Tcb(TcbId id, const ConnKey& key, const TcpConfig& cfg, TcpCounters& ctr, TcbSink& sink);
     ~Tcb();
     Tcb(const Tcb&) = delete;
@@ -163,6 +166,7 @@ private:
     friend class TcbTestPeer;
     // tcb_input.cpp
     void input_syn_sent(Instant now, const wire::TcpRepr& seg);
+    void complete_simultaneous_open(Instant now, const wire::TcpRepr& seg);
     bool acceptable(const wire::TcpRepr& seg, std::size_t len) const;
     bool process_ack(Instant now, const wire::TcpRepr& seg, std::size_t data_len);
     void process_data(Instant now, const wire::TcpRepr& seg, const Packet& pkt, std::size_t off, std::size_t len);
@@ -250,6 +254,7 @@ private:
     std::uint32_t retries_ = 0;   // consecutive RTOs
     std::uint32_t probes_ = 0;    // keepalive or persist probes without answer
     Duration persist_backoff_{};
+    bool sws_override_ = false;   // output() may send a sub-MSS window (override timeout)
     Instant last_rcv_{};          // for keepalive idle
     Instant last_send_{};         // for the restart window after idle
 

@@ -70,7 +70,6 @@ void Tcb::abort(Instant /*now*/) {
         case TcpState::fin_wait_2:
         case TcpState::close_wait:
             send_rst(snd_nxt_);
-            ++ctr_.rsts_sent;
             break;
         default: break;
     }

@@ -91,6 +91,7 @@ void Tcb::accept_syn(Instant now, SeqNum iss, std::uint16_t mss, const wire::Tcp
     snd_una_ = iss;
     snd_nxt_ = iss + 1;
     snd_max_ = snd_nxt_;
+    recover_ = iss;  // RFC 6582 section 3.2: "recover" is initialized to ISS
     sndbuf_.reset(iss + 1);
     rcv_wscale_ = wscale_for(rcvbuf_.capacity());
     negotiate_options(syn);
@@ -114,6 +115,7 @@ void Tcb::connect(Instant now, SeqNum iss, std::uint16_t mss) {
     snd_una_ = iss;
     snd_nxt_ = iss + 1;
     snd_max_ = snd_nxt_;
+    recover_ = iss;  // RFC 6582 section 3.2
     sndbuf_.reset(iss + 1);
     rcv_wscale_ = cfg_.window_scaling ? wscale_for(rcvbuf_.capacity()) : 0;
     offered_ws_ = cfg_.window_scaling;
@@ -169,6 +171,16 @@ void Tcb::input(Instant now, const wire::TcpRepr& seg, const Packet& pkt, std::s
         return;
     }
 
+    // RFC 9293 figure 8, simultaneous open: in a SYN-RECEIVED reached from
+    // SYN-SENT, the peer's SYN-ACK repeats its SYN (SEG.SEQ = IRS) and
+    // acknowledges ours. It completes the handshake (lines 6 and 7 of the
+    // figure) instead of failing the sequence test as an old SYN would.
+    if (syn && (seg.flags & TcpFlags::ack) && !rst && state_ == TcpState::syn_received && !passive_ &&
+        seg.seq == irs_ && seg.ack > snd_una_ && seg.ack <= snd_max_) {
+        complete_simultaneous_open(now, seg);
+        return;
+    }
+
     // First: sequence number acceptability (3.10.7.4). A zero window still
     // takes ACKs, RSTs and URGs: such a segment is processed with its text
     // dropped.
@@ -177,6 +189,10 @@ void Tcb::input(Instant now, const wire::TcpRepr& seg, const Packet& pkt, std::s
         bool zero_window_probe = rcv_window() == 0 && seg.seq == rcv_nxt();
         if (!zero_window_probe) {
             ++ctr_.unacceptable;
+            // RFC 9293 3.10.7.4, TIME-WAIT: a retransmission of the remote
+            // FIN (it lies before RCV.NXT, so it lands here) is
+            // acknowledged and restarts the 2 MSL timeout.
+            if (fin && !rst && state_ == TcpState::time_wait) close_at_ = now + cfg_.msl * 2;
             if (!rst) send_ack(now);
             return;
         }
@@ -218,13 +234,16 @@ void Tcb::input(Instant now, const wire::TcpRepr& seg, const Packet& pkt, std::s
     if (state_ == TcpState::syn_received) {
         if (seg.ack <= snd_una_ || seg.ack > snd_max_) {
             send_rst(seg.ack);
-            ++ctr_.rsts_sent;
             return;
         }
         snd_wnd_ = static_cast<std::uint32_t>(seg.window) << snd_wscale_;
         max_snd_wnd_ = std::max(max_snd_wnd_, snd_wnd_);
         snd_wl1_ = seg.seq;
         snd_wl2_ = seg.ack;
+        // RFC 6298 5.7: the SYN-ACK's timer expired; unless this ACK brings
+        // a timestamp sample (process_ack, below), data starts with 3 s.
+        if (retries_ > 0) rtt_.set_initial_rto(kHandshakeFallbackRto);
+        rtt_.reset_backoff();  // the SYN-ACK's backoff ends with the handshake
         enter_established(now);
     }
     update_timestamps(now, seg, len);
@@ -238,7 +257,21 @@ void Tcb::input(Instant now, const wire::TcpRepr& seg, const Packet& pkt, std::s
     // Seventh: segment text, in the states that still receive.
     const bool receiving = state_ == TcpState::established || state_ == TcpState::fin_wait_1 ||
                            state_ == TcpState::fin_wait_2;
+    // RFC 1122 4.2.2.13: once the application has closed, new data can
+    // never be read; the TCP SHOULD reset to show it was lost (as BSD and
+    // Linux do, <SEQ=SEG.ACK><CTL=RST>: exactly the peer's RCV.NXT).
+    if (orphaned_ && receiving && len > 0 && !fin_rcvd_ &&
+        seg.seq + static_cast<std::uint32_t>(len) > rcvbuf_.rcv_nxt()) {
+        ++ctr_.data_after_close;
+        send_rst(seg.ack);
+        enter_closed(TcpError::aborted);
+        return;
+    }
     if (text_ok && len > 0 && receiving && !fin_rcvd_) process_data(now, seg, pkt, data_off, len);
+    // A zero-window probe: its text is dropped, but RFC 1122 4.2.2.17 (and
+    // RFC 9293 3.8.6.1) require an ACK with RCV.NXT and the window, or the
+    // sender learns nothing and probes on blindly.
+    if (!text_ok && (len > 0 || fin)) schedule_ack(now, true);
 
     // Eighth: FIN.
     if (fin && text_ok && !fin_rcvd_) {
@@ -262,10 +295,7 @@ void Tcb::input_syn_sent(Instant now, const wire::TcpRepr& seg) {
     const bool has_ack = seg.flags & TcpFlags::ack;
     // First: the ACK must cover our SYN and nothing more.
     if (has_ack && (seg.ack <= iss_ || seg.ack > snd_max_)) {
-        if (!(seg.flags & TcpFlags::rst)) {
-            send_rst(seg.ack);
-            ++ctr_.rsts_sent;
-        }
+        if (!(seg.flags & TcpFlags::rst)) send_rst(seg.ack);
         return;
     }
     // Second: RST, honoured only with an acceptable ACK.
@@ -290,6 +320,8 @@ void Tcb::input_syn_sent(Instant now, const wire::TcpRepr& seg) {
             rtt_sample(now, seg.options.timestamps->second);
         else if (retries_ == 0)
             rtt_.sample(now - syn_sent_at_);
+        // RFC 6298 5.7: a retransmitted SYN and no sample (Karn): 3 s.
+        if (retries_ > 0 && !rtt_.has_sample()) rtt_.set_initial_rto(kHandshakeFallbackRto);
         snd_una_ = seg.ack;
         snd_wnd_ = seg.window;  // unscaled in a SYN (RFC 7323 2.2)
         max_snd_wnd_ = snd_wnd_;
@@ -310,9 +342,24 @@ void Tcb::input_syn_sent(Instant now, const wire::TcpRepr& seg) {
     send_syn(now, true);
 }
 
+void Tcb::complete_simultaneous_open(Instant now, const wire::TcpRepr& seg) {
+    update_timestamps(now, seg, 0);
+    if (ts_ok_ && seg.options.timestamps && seg.options.timestamps->second != 0)
+        rtt_sample(now, seg.options.timestamps->second);
+    if (retries_ > 0 && !rtt_.has_sample()) rtt_.set_initial_rto(kHandshakeFallbackRto);
+    snd_una_ = seg.ack;
+    snd_wnd_ = seg.window;  // unscaled in a SYN (RFC 7323 2.2)
+    max_snd_wnd_ = std::max(max_snd_wnd_, snd_wnd_);
+    snd_wl1_ = seg.seq;
+    snd_wl2_ = seg.ack;
+    retries_ = 0;
+    rtt_.reset_backoff();
+    enter_established(now);
+    output(now);
+}
+
 bool Tcb::acceptable(const wire::TcpRepr& seg, std::size_t len) const {
-    // RFC 9293 3.10.7.4, the four cases; the window is what we advertised,
-    // so a window we could not take back is honoured.
+    // RFC 9293 3.10.7.4, the four cases, against the window we advertised.
     const std::uint32_t wnd = rcv_window();
     const SeqNum nxt = rcv_nxt();
     const std::uint32_t seg_len = static_cast<std::uint32_t>(len) + ((seg.flags & TcpFlags::syn) ? 1u : 0u) +
@@ -326,10 +373,13 @@ bool Tcb::acceptable(const wire::TcpRepr& seg, std::size_t len) const {
 }
 
 std::uint32_t Tcb::rcv_window() const {
-    std::uint32_t wnd = static_cast<std::uint32_t>(rcvbuf_.window());
-    SeqNum nxt = rcv_nxt();
-    if (rcv_adv_ > nxt) wnd = std::max<std::uint32_t>(wnd, static_cast<std::uint32_t>(rcv_adv_ - nxt));
-    return wnd;
+    // RCV.WND is the window we advertised (its right edge never moves
+    // left), not the free buffer space behind it: a buffer larger than the
+    // window field can express (or held back by receiver-side silly window
+    // avoidance) must not widen the range in which a blind RST or SYN is
+    // taken as in-window (RFC 5961 3.2, 4.2).
+    const SeqNum nxt = rcv_nxt();
+    return rcv_adv_ > nxt ? static_cast<std::uint32_t>(rcv_adv_ - nxt) : 0u;
 }
 
 void Tcb::update_timestamps(Instant now, const wire::TcpRepr& seg, std::size_t /*len*/) {
@@ -358,17 +408,29 @@ bool Tcb::process_ack(Instant now, const wire::TcpRepr& seg, std::size_t len) {
         (snd_wl1_ < seg.seq || (snd_wl1_ == seg.seq && snd_wl2_ <= seg.ack))) {
         std::uint32_t w = static_cast<std::uint32_t>(seg.window) << snd_wscale_;
         window_changed = w != snd_wnd_;
+        const bool reopened = snd_wnd_ == 0 && w > 0;
         snd_wnd_ = w;
         max_snd_wnd_ = std::max(max_snd_wnd_, snd_wnd_);
         snd_wl1_ = seg.seq;
         snd_wl2_ = seg.ack;
         if (snd_wnd_ > 0) persist_at_ = Instant::never();
+        if (reopened) {
+            // RFC 9293 3.8.6.1: the probes backed off because the window
+            // was shut, not because of loss; the next zero window starts
+            // again from one RTO, and so does the retransmission timer.
+            persist_backoff_ = Duration::zero();
+            rtt_.reset_backoff();
+        }
     }
     if (seg.ack < snd_una_) return true;  // old: ignore the ACK, keep the text
     if (seg.ack == snd_una_) {
         // RFC 5681 section 2: a duplicate ACK carries no data, no window
-        // change, and arrives while data is outstanding.
-        if (len == 0 && !window_changed && snd_una_ != snd_max_ && !(seg.flags & (TcpFlags::syn | TcpFlags::fin)))
+        // change, and arrives while data is outstanding. An ACK that
+        // keeps the window shut answers a zero-window probe: no loss
+        // signal (BSD excludes it too), or it would "fast retransmit"
+        // into the closed window.
+        if (len == 0 && !window_changed && snd_una_ != snd_max_ && snd_wnd_ != 0 &&
+            !(seg.flags & (TcpFlags::syn | TcpFlags::fin)))
             on_dupack(now);
         if (snd_wnd_ == 0) retries_ = 0;  // the peer is alive: zero-window probing never gives up
         return true;
@@ -388,8 +450,10 @@ bool Tcb::process_ack(Instant now, const wire::TcpRepr& seg, std::size_t len) {
         rtt_.sample(now - rtt_start_);
         rtt_timing_ = false;
     }
+    // Progress: the give-up count restarts. The RTO's backoff does not:
+    // Karn's algorithm (RFC 6298 section 3 and the note after 5.7) keeps
+    // it until a valid sample (rtt_.sample() above) recomputes the RTO.
     retries_ = 0;
-    rtt_.reset_backoff();
     on_new_ack(now, acked, flight_before);
     // RFC 6298 5.2/5.3: stop the timer when all is acknowledged, else restart.
     if (snd_una_ == snd_max_)

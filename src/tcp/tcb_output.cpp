@@ -7,7 +7,8 @@
 //    data is unacknowledged, unless TCP_NODELAY. Sender-side silly window
 //    avoidance (RFC 9293 3.8.6.2.1): send a full segment, all remaining
 //    data when allowed by Nagle, or at least half the largest window the
-//    peer has offered.
+//    peer has offered; if that holds data back with nothing in flight, an
+//    override timeout (the persist timer) sends what the window allows.
 //  * Receiver-side silly window avoidance (RFC 9293 3.8.6.2.2): the right
 //    edge advances only by at least min(buffer/2, MSS); it never moves
 //    left (RFC 9293 3.8.6: shrinking the window is strongly discouraged).
@@ -174,8 +175,11 @@ void Tcb::output(Instant now) {
             cc_->on_idle_restart(now - last_send_, rtt_.rto());
         for (;;) {
             std::uint32_t wnd = std::min(snd_wnd_, cc_->cwnd());
-            if (dupacks_ > 0 && dupacks_ < 3 && !in_recovery_)
-                wnd = std::min(snd_wnd_, cc_->cwnd() + dupacks_ * mss);  // RFC 3042
+            // RFC 3042: the first two duplicate ACKs each let one segment
+            // of previously unsent data go; never old data resent after a
+            // timeout (go-back-N), which the duplicates say has arrived.
+            if (dupacks_ > 0 && dupacks_ < 3 && !in_recovery_ && snd_nxt_ == snd_max_)
+                wnd = std::min(snd_wnd_, cc_->cwnd() + dupacks_ * mss);
             const std::uint32_t flight = in_flight();
             const std::uint32_t usable = wnd > flight ? wnd - flight : 0;
             const std::size_t avail = data_to_send();
@@ -185,7 +189,8 @@ void Tcb::output(Instant now) {
             if (len == 0 && !fin) break;
             if (len < mss && !fin) {
                 const bool nagle_ok = len == avail && (nodelay_ || flight == 0);
-                const bool sws_ok = max_snd_wnd_ > 0 && len >= max_snd_wnd_ / 2 && len == usable;
+                const bool sws_ok = (max_snd_wnd_ > 0 && len >= max_snd_wnd_ / 2 && len == usable) ||
+                                    (sws_override_ && len == usable);
                 if (!nagle_ok && !sws_ok) break;
             }
             const bool retransmit = snd_nxt_ < snd_max_;
@@ -195,11 +200,17 @@ void Tcb::output(Instant now) {
             if (snd_nxt_ > snd_max_) snd_max_ = snd_nxt_;
             if (fin) break;
         }
-        // Zero window with data waiting and nothing in flight: persist.
-        if (snd_wnd_ == 0 && in_flight() == 0 && (data_to_send() > 0 || (fin_queued_ && !fin_sent_)) &&
-            persist_at_.is_never()) {
-            if (persist_backoff_ == Duration::zero()) persist_backoff_ = std::max(rtt_.rto(), cfg_.persist_min);
-            persist_at_ = now + persist_backoff_;
+        // Data waiting and nothing in flight: either the window is zero
+        // (persist, RFC 9293 3.8.6.1) or it is too small for silly window
+        // avoidance to use, and the override timeout of RFC 1122 4.2.3.4
+        // (4) must send it anyway, or nothing would ever move it.
+        if (in_flight() == 0 && (data_to_send() > 0 || (fin_queued_ && !fin_sent_)) && persist_at_.is_never()) {
+            if (snd_wnd_ == 0) {
+                if (persist_backoff_ == Duration::zero()) persist_backoff_ = std::max(rtt_.rto(), cfg_.persist_min);
+                persist_at_ = now + persist_backoff_;
+            } else if (data_to_send() > 0) {
+                persist_at_ = now + std::max(rtt_.rto(), cfg_.persist_min);
+            }
         }
     }
     if (ack_now_) send_ack(now);
@@ -211,7 +222,11 @@ void Tcb::maybe_window_update(Instant now) {
     // Linux's practice of not waiting for the delayed-ACK timer).
     if (state_ != TcpState::established && state_ != TcpState::fin_wait_1 && state_ != TcpState::fin_wait_2) return;
     const SeqNum nxt = rcv_nxt();
-    const std::uint32_t wnd = static_cast<std::uint32_t>(rcvbuf_.window());
+    // Only what the window field can express counts: a buffer larger than
+    // 65535 << RCV.WIND.SHIFT would otherwise "open" a window that the ACK
+    // then cannot advertise (a pure ACK on every read, changing nothing).
+    const std::uint32_t wnd =
+        std::min(static_cast<std::uint32_t>(rcvbuf_.window()), std::uint32_t{65535} << rcv_wscale_);
     const SeqNum edge = nxt + wnd;
     const std::uint32_t old_wnd = rcv_adv_ > nxt ? static_cast<std::uint32_t>(rcv_adv_ - nxt) : 0;
     if (edge <= rcv_adv_) return;

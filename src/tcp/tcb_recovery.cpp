@@ -18,8 +18,9 @@ void Tcb::on_dupack(Instant now) {
     }
     if (dupacks_ < 3) return;  // limited transmit happens in output()
     // RFC 6582 3.2 step 2: do not enter recovery again for losses from the
-    // window that a previous recovery already covered.
-    if (dupacks_ == 3 && (snd_una_ > recover_ || recover_ == iss_)) {
+    // window that a previous recovery (or timeout) already covered.
+    // "recover" starts at ISS (set when the connection opens).
+    if (dupacks_ == 3 && snd_una_ > recover_) {
         recover_ = snd_max_;
         in_recovery_ = true;
         cc_->on_enter_recovery(in_flight());

@@ -9,9 +9,12 @@
 //    ETIMEDOUT (RFC 1122 4.2.3.5's R2), SYNs after max_syn_retransmits.
 //  * While the peer advertises a zero window, timeouts are zero-window
 //    probes and never end the connection as long as the peer answers
-//    (RFC 1122 4.2.2.17).
+//    (RFC 1122 4.2.2.17); unanswered, they end it like any other timeout.
 //  * Persist timer (RFC 9293 3.8.6.1): when nothing is in flight and the
 //    window is zero, a one-byte probe goes out, backing off to persist_max.
+//    When the window is open but smaller than silly window avoidance will
+//    use, the same timer is RFC 1122 4.2.3.4's override timeout (one RTO,
+//    at least persist_min): it sends what the window allows.
 //  * Keepalive (RFC 1122 4.2.3.6): off by default; when on, after
 //    keep_idle of silence probes with SEG.SEQ = SND.UNA - 1 every
 //    keep_intvl, and gives up after keep_cnt unanswered probes.
@@ -83,7 +86,10 @@ void Tcb::on_timer(Instant now) {
 void Tcb::on_rto(Instant now) {
     ++ctr_.rto_expired;
     const bool zero_window_probe = snd_wnd_ == 0 && state_ != TcpState::syn_sent && state_ != TcpState::syn_received;
-    if (!zero_window_probe) ++retries_;
+    // Zero-window probes count too: every answer from the peer resets the
+    // count (process_ack), so only a peer that stopped answering is given
+    // up on (RFC 1122 4.2.2.17).
+    ++retries_;
     if (state_ == TcpState::syn_sent || state_ == TcpState::syn_received) {
         const std::uint32_t limit =
             state_ == TcpState::syn_sent ? cfg_.max_syn_retransmits : cfg_.max_synack_retransmits;
@@ -102,7 +108,6 @@ void Tcb::on_rto(Instant now) {
     if (retries_ > cfg_.max_retransmits) {
         ++ctr_.conn_timeout;
         send_rst(snd_nxt_);
-        ++ctr_.rsts_sent;
         enter_closed(TcpError::timed_out);
         return;
     }
@@ -123,7 +128,15 @@ void Tcb::on_rto(Instant now) {
 }
 
 void Tcb::on_persist(Instant now) {
-    if (snd_wnd_ != 0 || in_flight() != 0) return;
+    if (in_flight() != 0) return;
+    if (snd_wnd_ != 0) {
+        // The override timeout (RFC 1122 4.2.3.4 (4)): the window is open
+        // but too small for silly window avoidance; send what fits.
+        sws_override_ = true;
+        output(now);
+        sws_override_ = false;
+        return;
+    }
     ++ctr_.persist_probes;
     // One byte past the closed window (RFC 9293 3.8.6.1); it is real data,
     // so from here the retransmission timer carries the probing on.
@@ -147,7 +160,6 @@ void Tcb::on_keepalive(Instant now) {
     if (probes_ >= keep_cnt_) {
         ++ctr_.conn_timeout;
         send_rst(snd_nxt_);
-        ++ctr_.rsts_sent;
         enter_closed(TcpError::timed_out);
         return;
     }

@@ -484,15 +484,16 @@ net::Delivery TcpLayer::on_ipv4(Instant now, const net::Ipv4Rx& rx, Packet paylo
     if (lid != 0) {
         if (seg.flags & TcpFlags::rst) return net::Delivery::dropped;
         if (seg.flags & TcpFlags::ack) {
-            // RFC 9293 3.10.7.2: an ACK to a listener draws a RST.
-            reply_rst(now, rx, seg, len);
+            // RFC 9293 3.10.7.2: an ACK to a listener draws a RST, black
+            // hole or not: the port is claimed.
+            reply_rst(now, rx, seg, len, false);
             return net::Delivery::delivered;
         }
         if (seg.flags & TcpFlags::syn) input_listen(now, lid, key, seg);
         return net::Delivery::delivered;
     }
     ++ctr_.no_listener;
-    if (!(seg.flags & TcpFlags::rst)) reply_rst(now, rx, seg, len);
+    if (!(seg.flags & TcpFlags::rst)) reply_rst(now, rx, seg, len, true);
     return net::Delivery::no_listener;
 }
 
@@ -522,8 +523,11 @@ void TcpLayer::input_listen(Instant now, TcbId lid, const ConnKey& key, const wi
     touch(id);
 }
 
-void TcpLayer::reply_rst(Instant now, const net::Ipv4Rx& rx, const wire::TcpRepr& seg, std::size_t len) {
-    if (net_.config().blackhole) return;  // libuinet: stay silent for unclaimed traffic
+void TcpLayer::reply_rst(Instant now, const net::Ipv4Rx& rx, const wire::TcpRepr& seg, std::size_t len,
+                         bool unclaimed) {
+    // libuinet (FreeBSD's net.inet.tcp.blackhole): stay silent for traffic
+    // to ports nobody listens on; a listener still answers bad ACKs.
+    if (unclaimed && net_.config().blackhole) return;
     // RFC 9293 3.10.7.1.
     wire::TcpRepr r;
     r.src_port = seg.dst_port;

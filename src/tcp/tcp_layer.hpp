@@ -16,7 +16,8 @@
 //    socket refers to them.
 //  * Segments for no connection: RST per RFC 9293 3.10.7.1 unless the
 //    stack is a black hole (libuinet's default), in which case they are
-//    dropped and counted.
+//    dropped and counted. An ACK to a listener draws its RST (3.10.7.2)
+//    either way: the black hole covers unclaimed ports only.
 #pragma once
 
 #include <deque>
@@ -134,7 +135,8 @@ private:
     std::optional<Port> pick_port(Ipv4Addr laddr, Endpoint remote);
     TcbId find_listener(const ConnKey& key) const;
     void input_listen(Instant now, TcbId lid, const ConnKey& key, const wire::TcpRepr& seg);
-    void reply_rst(Instant now, const net::Ipv4Rx& rx, const wire::TcpRepr& seg, std::size_t len);
+    // unclaimed: no listener on the port (silenced by the black hole).
+    void reply_rst(Instant now, const net::Ipv4Rx& rx, const wire::TcpRepr& seg, std::size_t len, bool unclaimed);
     std::uint16_t mss_for(Ipv4Addr dst) const;
     void enforce_time_wait_budget();
 

@@ -73,7 +73,8 @@ struct TcpConfig {
     X(active_opens) X(passive_opens) X(established) X(conn_refused) X(conn_reset)                \
     X(conn_timeout) X(closed) X(syn_queue_full) X(accept_queue_full) X(time_wait_enter)           \
     X(time_wait_budget) X(time_wait_reuse) X(keepalive_probes) X(persist_probes)                  \
-    X(delayed_acks) X(window_updates) X(urgent_rcvd) X(no_buffers) X(too_many_connections)
+    X(delayed_acks) X(window_updates) X(urgent_rcvd) X(no_buffers) X(too_many_connections)     \
+    X(data_after_close)
 
 struct TcpCounters {
 #define UINET_X(name) std::uint64_t name = 0;
