@@ -153,8 +153,7 @@ void Tcb::input(Instant now, const wire::TcpRepr& seg, const Packet& pkt, std::s
     // duplicate; acknowledge and drop (RST segments are exempt).
     if (ts_ok_ && seg.options.timestamps && !rst) {
         std::uint32_t tsval = seg.options.timestamps->first;
-        bool stale = (now - ts_recent_at_) > Duration::seconds(24 * 24 * 3600);
-        if (static_cast<std::int32_t>(tsval - ts_recent_) < 0 && !stale) {
+        if (static_cast<std::int32_t>(tsval - ts_recent_) < 0 && ts_recent_valid(now)) {
             ++ctr_.paws_dropped;
             send_ack(now);
             return;
@@ -388,9 +387,13 @@ void Tcb::update_timestamps(Instant now, const wire::TcpRepr& seg, std::size_t /
     // extra condition on the segment's end is gone: without it an old
     // retransmitted segment refreshes TS.Recent, so the ACK it draws echoes
     // a fresh timestamp and the sender's RTT sample stays true.)
+    // RFC 7323 5.5: once TS.Recent has been invalidated by 24 days of
+    // idleness, the segment PAWS let through sets it, older or not (else
+    // every echo would carry the stale value for ever).
     if (!ts_ok_ || !seg.options.timestamps) return;
     const std::uint32_t tsval = seg.options.timestamps->first;
-    if (static_cast<std::int32_t>(tsval - ts_recent_) >= 0 && seg.seq <= last_ack_sent_) {
+    const bool newer = static_cast<std::int32_t>(tsval - ts_recent_) >= 0;
+    if ((newer || !ts_recent_valid(now)) && seg.seq <= last_ack_sent_) {
         ts_recent_ = tsval;
         ts_recent_at_ = now;
     }
