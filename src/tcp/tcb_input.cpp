@@ -81,9 +81,16 @@ void Tcb::negotiate_options(const wire::TcpRepr& syn) {
     sack_ok_ = cfg_.sack && syn.options.sack_permitted && (passive_ || offered_sack_);
 }
 
+std::uint16_t Tcb::clamp_offered_mss(std::uint16_t mss) const {
+    // TCP_MAXSEG set before the connection exists is also the MSS we
+    // announce (as Linux documents in tcp(7)), so the peer's segments are
+    // clamped too.
+    return user_mss_ != 0 ? std::min(mss, std::max<std::uint16_t>(user_mss_, 64)) : mss;
+}
+
 void Tcb::accept_syn(Instant now, SeqNum iss, std::uint16_t mss, const wire::TcpRepr& syn) {
     passive_ = true;
-    offered_mss_ = mss;
+    offered_mss_ = clamp_offered_mss(mss);
     state_ = TcpState::syn_received;
     irs_ = syn.seq;
     rcvbuf_.reset(syn.seq + 1);
@@ -109,7 +116,7 @@ void Tcb::accept_syn(Instant now, SeqNum iss, std::uint16_t mss, const wire::Tcp
 }
 
 void Tcb::connect(Instant now, SeqNum iss, std::uint16_t mss) {
-    offered_mss_ = mss;
+    offered_mss_ = clamp_offered_mss(mss);
     state_ = TcpState::syn_sent;
     iss_ = iss;
     snd_una_ = iss;
