@@ -218,6 +218,7 @@ void Tcb::input(Instant now, const wire::TcpRepr& seg, const Packet& pkt, std::s
         if (state_ == TcpState::syn_received && passive_) {
             enter_closed(TcpError::none);  // back to LISTEN: the listener keeps going
         } else if (state_ == TcpState::syn_received) {
+            ++ctr_.conn_refused;
             enter_closed(TcpError::refused);
         } else if (state_ == TcpState::closing || state_ == TcpState::last_ack) {
             enter_closed(TcpError::none);
