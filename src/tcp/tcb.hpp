@@ -174,6 +174,9 @@ private:
     void update_window(const wire::TcpRepr& seg);
     void update_timestamps(Instant now, const wire::TcpRepr& seg, std::size_t len);
     void negotiate_options(const wire::TcpRepr& syn);
+    std::uint16_t clamp_offered_mss(std::uint16_t mss) const;
+    // RFC 7323 5.5: TS.Recent is invalid after 24 days without an update.
+    bool ts_recent_valid(Instant now) const { return now - ts_recent_at_ <= Duration::seconds(24 * 86400); }
     void enter_established(Instant now);
     void enter_time_wait(Instant now);
     void enter_closed(TcpError err);

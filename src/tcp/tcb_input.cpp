@@ -81,9 +81,16 @@ void Tcb::negotiate_options(const wire::TcpRepr& syn) {
     sack_ok_ = cfg_.sack && syn.options.sack_permitted && (passive_ || offered_sack_);
 }
 
+std::uint16_t Tcb::clamp_offered_mss(std::uint16_t mss) const {
+    // TCP_MAXSEG set before the connection exists is also the MSS we
+    // announce (as Linux documents in tcp(7)), so the peer's segments are
+    // clamped too.
+    return user_mss_ != 0 ? std::min(mss, std::max<std::uint16_t>(user_mss_, 64)) : mss;
+}
+
 void Tcb::accept_syn(Instant now, SeqNum iss, std::uint16_t mss, const wire::TcpRepr& syn) {
     passive_ = true;
-    offered_mss_ = mss;
+    offered_mss_ = clamp_offered_mss(mss);
     state_ = TcpState::syn_received;
     irs_ = syn.seq;
     rcvbuf_.reset(syn.seq + 1);
@@ -109,7 +116,7 @@ void Tcb::accept_syn(Instant now, SeqNum iss, std::uint16_t mss, const wire::Tcp
 }
 
 void Tcb::connect(Instant now, SeqNum iss, std::uint16_t mss) {
-    offered_mss_ = mss;
+    offered_mss_ = clamp_offered_mss(mss);
     state_ = TcpState::syn_sent;
     iss_ = iss;
     snd_una_ = iss;
@@ -153,8 +160,7 @@ void Tcb::input(Instant now, const wire::TcpRepr& seg, const Packet& pkt, std::s
     // duplicate; acknowledge and drop (RST segments are exempt).
     if (ts_ok_ && seg.options.timestamps && !rst) {
         std::uint32_t tsval = seg.options.timestamps->first;
-        bool stale = (now - ts_recent_at_) > Duration::seconds(24 * 24 * 3600);
-        if (static_cast<std::int32_t>(tsval - ts_recent_) < 0 && !stale) {
+        if (static_cast<std::int32_t>(tsval - ts_recent_) < 0 && ts_recent_valid(now)) {
             ++ctr_.paws_dropped;
             send_ack(now);
             return;
@@ -212,6 +218,7 @@ void Tcb::input(Instant now, const wire::TcpRepr& seg, const Packet& pkt, std::s
         if (state_ == TcpState::syn_received && passive_) {
             enter_closed(TcpError::none);  // back to LISTEN: the listener keeps going
         } else if (state_ == TcpState::syn_received) {
+            ++ctr_.conn_refused;
             enter_closed(TcpError::refused);
         } else if (state_ == TcpState::closing || state_ == TcpState::last_ack) {
             enter_closed(TcpError::none);
@@ -388,9 +395,13 @@ void Tcb::update_timestamps(Instant now, const wire::TcpRepr& seg, std::size_t /
     // extra condition on the segment's end is gone: without it an old
     // retransmitted segment refreshes TS.Recent, so the ACK it draws echoes
     // a fresh timestamp and the sender's RTT sample stays true.)
+    // RFC 7323 5.5: once TS.Recent has been invalidated by 24 days of
+    // idleness, the segment PAWS let through sets it, older or not (else
+    // every echo would carry the stale value for ever).
     if (!ts_ok_ || !seg.options.timestamps) return;
     const std::uint32_t tsval = seg.options.timestamps->first;
-    if (static_cast<std::int32_t>(tsval - ts_recent_) >= 0 && seg.seq <= last_ack_sent_) {
+    const bool newer = static_cast<std::int32_t>(tsval - ts_recent_) >= 0;
+    if ((newer || !ts_recent_valid(now)) && seg.seq <= last_ack_sent_) {
         ts_recent_ = tsval;
         ts_recent_at_ = now;
     }

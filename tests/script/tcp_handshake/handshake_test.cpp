@@ -304,3 +304,44 @@ TEST(ScriptTcpHandshake, ActiveRetransmittedSynLeavesAThreeSecondRto) {
     s.at(ms(4060)).inject(ina(s).flags(".").seq(5001).ack(ours(1)));
     s.at(sec(30)).expect_nothing();
 }
+
+TEST(ScriptTcpHandshake, TheHandshakesAckMayCarryData) {
+    Script s;
+    SocketId l = listen_on(s);
+    s.at(ms(0)).inject(in(s).syn().seq(kPeerIss).win(65535).mss(1460));
+    s.at(ms(0)).expect(out(s).flags("S.").seq(capture("iss")).ack(kPeerIss + 1));
+    // The third segment brings the request along (its pure ACK was lost,
+    // or the peer simply sends at once).
+    s.at(ms(10)).inject(in(s).flags("P.").seq(theirs(0)).ack(ours(0)).payload("GET"));
+    auto c = s.stack().tcp().accept(l);
+    ASSERT_TRUE(c);
+    EXPECT_EQ(read_all(s, *c), "GET");
+    s.at(ms(50)).expect(out(s).flags(".").seq(ours(0)).ack(theirs(3)));
+}
+
+TEST(ScriptTcpHandshake, ClosingInSynSentForgetsTheAttempt) {
+    // RFC 9293 3.10.4, CLOSE in SYN-SENT: delete the TCB; nothing is sent.
+    Script s;
+    SocketId c = connect_plain(s);
+    s.at(ms(10));
+    s.stack().tcp().close(s.instant(), c);
+    EXPECT_EQ(s.counter("tcp.connections"), 0u);
+    s.at(sec(5)).expect_nothing();  // no SYN retransmission
+    // A late SYN-ACK finds no connection: black-holed, silence.
+    s.at(sec(5)).inject(ina(s).flags("S.").seq(5000).ack(ours(0)).win(65535).mss(1460));
+    s.at(sec(5)).expect_nothing();
+}
+
+TEST(ScriptTcpHandshake, ARstInASimultaneousOpenRefuses) {
+    // SYN-RECEIVED reached from an active OPEN: a RST at RCV.NXT refuses
+    // the connection (RFC 9293 3.10.7.4 second).
+    Script s;
+    SocketId c = connect_plain(s);
+    s.at(ms(10)).inject(ina(s).syn().seq(5000).win(65535).mss(1460));
+    s.at(ms(10)).expect(outa(s).flags("S.").seq(var("iss")).ack(5001));
+    s.at(ms(20)).inject(ina(s).flags("R").seq(5001));
+    EXPECT_EQ(state_of(s, c), TcpState::closed);
+    EXPECT_EQ(s.stack().tcp().error(c), ECONNREFUSED);
+    EXPECT_EQ(s.counter("tcp.conn_refused"), 1u);
+    s.at(sec(5)).expect_nothing();
+}
