@@ -113,8 +113,10 @@ TEST(SimTcp, LossyTransfersOverSeeds) {
         FaultConfig f;
         f.seed = seed;
         f.on_transmit = f.on_receive = true;
-        const double loss = static_cast<double>(seed % 7) * 0.03;  // 0 .. 18%
+        const double loss = static_cast<double>(seed % 11) * 0.03;  // 0 .. 30%
         f.drop = loss;
+        f.delay = Duration::millis(static_cast<std::int64_t>(seed % 3));  // extra delay, with jitter
+        f.jitter = Duration::micros(static_cast<std::int64_t>(seed % 5) * 500);
         f.duplicate = 0.01;
         f.reorder = 0.02;
         f.corrupt = 0.01;
@@ -123,7 +125,7 @@ TEST(SimTcp, LossyTransfersOverSeeds) {
         f.corrupt_min_offset = 42;
         c.faults = f;
         SimPair p(c);
-        Transfer t = run_transfer(p, 64 * 1024 + seed * 997, seed, Duration::seconds(600));
+        Transfer t = run_transfer(p, 32 * 1024 + (seed * 997) % (192 * 1024), seed, Duration::seconds(3600));
         ASSERT_FALSE(t.corrupt);
         ASSERT_EQ(t.received, t.size) << "loss " << loss;
         ASSERT_TRUE(t.eof);
