@@ -19,11 +19,47 @@ namespace uinet::tools {
 
 namespace {
 
+// Two stacks in virtual time on a 1 Gb/s mem link with 1 ms each way,
+// 198.18.0.1 ("client", a) and 198.18.0.2 ("server", b), and `loss` on
+// the client's device in both directions.
 struct Pair {
     VirtualClock clock;
-    SeededRandom rand_a{11}, rand_b{22};
+    SeededRandom rand_a, rand_b;
     Host host_a{}, host_b{};
     std::unique_ptr<Stack> a, b;
+
+    Pair(std::uint64_t seed_a, std::uint64_t seed_b, StackOptions opts, MemLinkConfig link, double loss,
+         std::uint64_t loss_seed)
+        : rand_a(seed_a), rand_b(seed_b) {
+        clock.set(Instant::from_ns(1'000'000'000));
+        host_a.clock = host_b.clock = &clock;
+        host_a.random = &rand_a;
+        host_b.random = &rand_b;
+        opts.name = "client";
+        a = std::make_unique<Stack>(host_a, opts);
+        opts.name = "server";
+        b = std::make_unique<Stack>(host_b, opts);
+        link.bandwidth_bps = 1'000'000'000;
+        link.delay = Duration::millis(1);
+        auto [end_a, end_b] = make_mem_pipe(a->pool(), b->pool(), link, "mem0", "mem1");
+        std::unique_ptr<Device> dev_a = std::move(end_a);
+        if (loss > 0) {
+            FaultConfig fc;
+            fc.drop = loss;
+            fc.seed = loss_seed;
+            fc.on_transmit = fc.on_receive = true;
+            dev_a = std::make_unique<FaultInjector>(std::move(dev_a), a->pool(), fc);
+        }
+        net::InterfaceConfig ca, cb;
+        ca.name = "mem0";
+        ca.mac = *MacAddr::parse("02:00:00:00:00:01");
+        ca.ipv4 = {Ipv4Cidr{ip_a, 24}};
+        cb.name = "mem1";
+        cb.mac = *MacAddr::parse("02:00:00:00:00:02");
+        cb.ipv4 = {Ipv4Cidr{ip_b, 24}};
+        a->add_interface(std::move(dev_a), ca);
+        b->add_interface(std::move(end_b), cb);
+    }
 
     // Runs both stacks until `done()` or until virtual `limit` passes.
     template <class F>
@@ -42,6 +78,9 @@ struct Pair {
         }
         return true;
     }
+
+    static constexpr Ipv4Addr ip_a = Ipv4Addr::of(198, 18, 0, 1);
+    static constexpr Ipv4Addr ip_b = Ipv4Addr::of(198, 18, 0, 2);
 };
 
 void print_counters(const Stack& s) {
@@ -61,41 +100,13 @@ struct HttpRun {
 };
 
 HttpRun http_phase(double loss, std::uint64_t seed, std::uint64_t down, std::uint64_t up) {
-    VirtualClock clock;
-    clock.set(Instant::from_ns(1'000'000'000));
-    SeededRandom ra(seed * 2 + 101), rb(seed * 2 + 102);
-    Host ha{}, hb{};
-    ha.clock = hb.clock = &clock;
-    ha.random = &ra;
-    hb.random = &rb;
     StackOptions o;
     o.tcp.sndbuf = o.tcp.rcvbuf = 1 << 20;  // covers the 250 KB bandwidth-delay product
-    o.name = "client";
-    Stack a(ha, o);
-    o.name = "server";
-    Stack b(hb, o);
     MemLinkConfig link;
-    link.bandwidth_bps = 1'000'000'000;
-    link.delay = Duration::millis(1);
     link.queue_frames = 1024;
-    auto [ea, eb] = make_mem_pipe(a.pool(), b.pool(), link, "mem0", "mem1");
-    std::unique_ptr<Device> da = std::move(ea);
-    if (loss > 0) {
-        FaultConfig fc;
-        fc.drop = loss;
-        fc.seed = seed;
-        fc.on_transmit = fc.on_receive = true;
-        da = std::make_unique<FaultInjector>(std::move(da), a.pool(), fc);
-    }
-    net::InterfaceConfig ca, cb;
-    ca.mac = *MacAddr::parse("02:00:00:00:00:01");
-    ca.ipv4 = {*Ipv4Cidr::parse("198.18.0.1/24")};
-    cb.mac = *MacAddr::parse("02:00:00:00:00:02");
-    cb.ipv4 = {*Ipv4Cidr::parse("198.18.0.2/24")};
-    a.add_interface(std::move(da), ca);
-    b.add_interface(std::move(eb), cb);
+    Pair p(seed * 2 + 101, seed * 2 + 102, o, link, loss, seed);
 
-    ServiceHost server(b), client(a);
+    ServiceHost server(*p.b), client(*p.a);
     server.listen(80, [] { return services::make_http_server(); });
     services::HttpRequestSpec get{"GET", "/bytes/" + std::to_string(down)};
     services::HttpRequestSpec put{"PUT", "/upload", up, false, true};
@@ -103,22 +114,14 @@ HttpRun http_phase(double loss, std::uint64_t seed, std::uint64_t down, std::uin
     services::HttpClient* raw = session.get();
     bool ended = false;
     HttpRun run;
-    const Instant t0 = clock.now();
-    client.connect({*Ipv4Addr::parse("198.18.0.2"), Port(80)}, std::move(session), [&](bool ok) {
+    const Instant t0 = p.clock.now();
+    client.connect({Pair::ip_b, Port(80)}, std::move(session), [&](bool ok) {
         ended = true;
         run.ok = ok && raw->ok();
-        run.secs = (clock.now() - t0).secs();
+        run.secs = (p.clock.now() - t0).secs();
     });
-    const Instant limit = clock.now() + Duration::seconds(600);
-    while (!ended && clock.now() < limit) {
-        Instant now = clock.now();
-        a.poll(now);
-        b.poll(now);
-        Instant next = earliest(a.next_deadline(), b.next_deadline());
-        if (next <= now) next = now + Duration::nanos(1);
-        clock.set(earliest(next, limit));
-    }
-    run.retransmits = a.tcp_layer().counters().retransmits + b.tcp_layer().counters().retransmits;
+    p.run_until([&] { return ended; }, Duration::seconds(600));
+    run.retransmits = p.a->tcp_layer().counters().retransmits + p.b->tcp_layer().counters().retransmits;
     client.shutdown();
     server.shutdown();
     return run;
@@ -127,42 +130,10 @@ HttpRun http_phase(double loss, std::uint64_t seed, std::uint64_t down, std::uin
 }  // namespace
 
 int run_demo(double loss, std::uint64_t seed, int pings, int datagrams, bool verbose) {
-    Pair p;
-    p.clock.set(Instant::from_ns(1'000'000'000));
-    p.host_a.clock = &p.clock;
-    p.host_a.random = &p.rand_a;
-    p.host_b.clock = &p.clock;
-    p.host_b.random = &p.rand_b;
-    StackOptions oa, ob;
-    oa.name = "client";
-    ob.name = "server";
-    oa.net.blackhole = ob.net.blackhole = false;
-    p.a = std::make_unique<Stack>(p.host_a, oa);
-    p.b = std::make_unique<Stack>(p.host_b, ob);
-
-    MemLinkConfig link;
-    link.bandwidth_bps = 1'000'000'000;
-    link.delay = Duration::millis(1);
-    auto [end_a, end_b] = make_mem_pipe(p.a->pool(), p.b->pool(), link, "mem0", "mem1");
-    std::unique_ptr<Device> dev_a = std::move(end_a);
-    if (loss > 0) {
-        FaultConfig fc;
-        fc.drop = loss;
-        fc.seed = seed;
-        fc.on_transmit = true;
-        fc.on_receive = true;
-        dev_a = std::make_unique<FaultInjector>(std::move(dev_a), p.a->pool(), fc);
-    }
-    const Ipv4Addr ip_a = Ipv4Addr::of(198, 18, 0, 1), ip_b = Ipv4Addr::of(198, 18, 0, 2);
-    net::InterfaceConfig ca, cb;
-    ca.name = "mem0";
-    ca.mac = *MacAddr::parse("02:00:00:00:00:01");
-    ca.ipv4 = {Ipv4Cidr{ip_a, 24}};
-    cb.name = "mem1";
-    cb.mac = *MacAddr::parse("02:00:00:00:00:02");
-    cb.ipv4 = {Ipv4Cidr{ip_b, 24}};
-    p.a->add_interface(std::move(dev_a), ca);
-    p.b->add_interface(std::move(end_b), cb);
+    StackOptions opts;
+    opts.net.blackhole = false;
+    Pair p(11, 22, opts, MemLinkConfig{}, loss, seed);
+    const Ipv4Addr ip_a = Pair::ip_a, ip_b = Pair::ip_b;
 
     std::printf("uinet demo: client %s <-> server %s over an in-memory link (1 Gb/s, 1 ms each way, loss %.1f%%)\n",
                 ip_a.to_string().c_str(), ip_b.to_string().c_str(), loss * 100);
