@@ -119,7 +119,9 @@ void linger_wait(uinet_socket* so, SteadyTime until) {
         if (!lingering || !inst->running()) return;
         const SteadyTime now = steady_clock::now();
         if (now >= until) return;
-        so->waiter.wait(seen, std::min(until, now + milliseconds(10)), [inst] { return !inst->running(); });
+        // Every way out of these states raises a socket event (FIN acked:
+        // writable; TIME-WAIT or CLOSED: hangup), which wakes the waiter.
+        so->waiter.wait(seen, until, [inst] { return !inst->running(); });
     }
 }
 
