@@ -16,6 +16,7 @@
 #include "buf/packet.hpp"
 #include "link/device.hpp"
 #include "net/arp_cache.hpp"
+#include "net/first_look.hpp"
 #include "net/route.hpp"
 #include "wire/vlan.hpp"
 
@@ -72,6 +73,7 @@ public:
     }
 
     std::vector<Packet> txq;  // frames waiting for the next flush
+    FirstLookHook first_look;  // sees every received frame first (may be empty)
 
 private:
     IfIndex index_;

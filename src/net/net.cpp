@@ -76,6 +76,7 @@ std::uint64_t NetLayer::arp_stat_sum(std::uint64_t ArpStats::*field) const {
 void NetLayer::input(Instant now, Interface& ifc, Packet frame) {
     ++ctr_.rx_frames;
     ctr_.rx_bytes += frame.size();
+    if (ifc.first_look && !first_look(now, ifc, frame)) return;
     auto parsed = wire::parse_l2(frame.front().bytes());
     if (!parsed) {
         if (parsed.error() == wire::ParseError::too_many_tags)
@@ -103,6 +104,24 @@ void NetLayer::input(Instant now, Interface& ifc, Packet frame) {
         case wire::ethertype::ipv4: input_ipv4(now, ifc, l2, std::move(frame)); break;
         default: ++ctr_.rx_unknown_ethertype; break;
     }
+}
+
+bool NetLayer::first_look(Instant now, Interface& ifc, Packet& frame) {
+    FirstLookVerdict v = ifc.first_look(now, ifc.index(), frame.front().bytes());
+    switch (v.action) {
+        case FirstLookAction::take: return true;
+        case FirstLookAction::drop: ++ctr_.rx_first_look_dropped; return false;
+        case FirstLookAction::bridge: break;
+    }
+    Interface* out = v.bridge_to == ifc.index() ? nullptr : interface(v.bridge_to);
+    // Room for the Ethernet header and a full stack of 16 tags, as links carry.
+    if (out == nullptr || frame.size() > std::size_t{out->mtu()} + 14 + 16 * 4) {
+        ++ctr_.bridge_errors;
+        return false;
+    }
+    ++ctr_.bridged_frames;
+    out->txq.push_back(std::move(frame));
+    return false;
 }
 
 void NetLayer::input_arp(Instant now, Interface& ifc, const L2Info& l2, Packet pkt) {

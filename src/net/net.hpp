@@ -143,6 +143,9 @@ public:
     void announce(Instant now, Interface& ifc, Ipv4Addr addr);
 
 private:
+    // Runs the interface's first-look hook; true if the stack should go on
+    // with the frame (it was moved away or dropped otherwise).
+    bool first_look(Instant now, Interface& ifc, Packet& frame);
     void input_arp(Instant now, Interface& ifc, const L2Info& l2, Packet pkt);
     void input_ipv4(Instant now, Interface& ifc, const L2Info& l2, Packet pkt);
     void deliver_ipv4(Instant now, Interface& ifc, const Ipv4Rx& rx, std::uint8_t protocol, Packet payload);

@@ -55,6 +55,13 @@ net::IfIndex Stack::add_interface(std::unique_ptr<Device> dev, net::InterfaceCon
     return i;
 }
 
+bool Stack::set_first_look(net::IfIndex ifindex, net::FirstLookHook hook) {
+    net::Interface* ifc = net_.interface(ifindex);
+    if (ifc == nullptr) return false;
+    ifc->first_look = std::move(hook);
+    return true;
+}
+
 bool Stack::add_route(Ipv4Cidr dst, Ipv4Addr gateway, net::IfIndex ifindex) {
     if (ifindex == 0) {
         for (const auto& ifc : net_.interfaces())

@@ -65,6 +65,9 @@ public:
     net::IfIndex add_interface(std::unique_ptr<Device> dev, net::InterfaceConfig cfg);
     // A route via gateway; ifindex 0 picks the interface whose subnet holds it.
     bool add_route(Ipv4Cidr dst, Ipv4Addr gateway, net::IfIndex ifindex = 0);
+    // Installs (or, with an empty hook, removes) the first-look hook of an
+    // interface (net/first_look.hpp); false if there is no such interface.
+    bool set_first_look(net::IfIndex ifindex, net::FirstLookHook hook);
 
     // One iteration at `now`; returns the next deadline.
     Instant poll(Instant now);
