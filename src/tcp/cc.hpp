@@ -20,6 +20,11 @@
 //  * cwnd never drops below one MSS and all arithmetic saturates: no value
 //    wraps, whatever the inputs (a cwnd past 2^32 - 1 stays there).
 //  * ssthresh starts "infinite" (UINT32_MAX, RFC 5681 3.1).
+//  * on_ack() also gets the smoothed RTT (zero before the first sample),
+//    which CUBIC needs to aim one RTT ahead (RFC 9438 section 4.2).
+//  * The fast-recovery window steps of RFC 6582 (inflate, deflate, exit)
+//    are shared by every algorithm; they differ in the window they grow
+//    outside recovery and in the ssthresh they set at a congestion event.
 #pragma once
 
 #include <cstdint>
@@ -41,15 +46,16 @@ public:
     // ssthresh = infinite.
     virtual void init(std::uint32_t mss) = 0;
     // New data acknowledged outside recovery.
-    virtual void on_ack(std::uint32_t acked_bytes, std::uint32_t bytes_in_flight_before, Instant now) = 0;
+    virtual void on_ack(std::uint32_t acked_bytes, std::uint32_t bytes_in_flight_before, Instant now,
+                        Duration srtt) = 0;
     // Third duplicate ACK: fast retransmit and enter fast recovery.
     virtual void on_enter_recovery(std::uint32_t bytes_in_flight) = 0;
     // A further duplicate ACK during fast recovery (window inflation).
-    virtual void on_dupack_in_recovery() = 0;
+    virtual void on_dupack_in_recovery();
     // An ACK of new data that does not reach the recovery point.
-    virtual void on_partial_ack(std::uint32_t acked_bytes) = 0;
+    virtual void on_partial_ack(std::uint32_t acked_bytes);
     // The ACK that covers the recovery point: leave fast recovery.
-    virtual void on_exit_recovery(std::uint32_t bytes_in_flight) = 0;
+    virtual void on_exit_recovery(std::uint32_t bytes_in_flight);
     // Retransmission timeout.
     virtual void on_rto(std::uint32_t bytes_in_flight) = 0;
     // About to send after `idle` without sending (RFC 5681 4.1).
@@ -64,16 +70,23 @@ protected:
     CongestionControl() = default;
     // RFC 6928 initial window for this mss (saturating).
     static std::uint32_t initial_window(std::uint32_t mss);
+    static std::uint32_t sat32(std::uint64_t v) { return v > UINT32_MAX ? UINT32_MAX : static_cast<std::uint32_t>(v); }
 
     std::uint32_t cwnd_ = 0;
     std::uint32_t ssthresh_ = kInfinite;
     std::uint32_t mss_ = 0;
 };
 
+enum class CcAlgorithm : std::uint8_t { newreno, cubic };
+
 // RFC 5681 + RFC 6582 NewReno (tcp/newreno.cpp).
 std::unique_ptr<CongestionControl> make_newreno();
 
-// By name: "newreno"; nullptr for an unknown name.
+// RFC 9438 CUBIC (tcp/cubic.cpp).
+std::unique_ptr<CongestionControl> make_cubic();
+
+// By name: "newreno" or "cubic"; nullptr for an unknown name.
 std::unique_ptr<CongestionControl> make_congestion_control(std::string_view name);
+std::unique_ptr<CongestionControl> make_congestion_control(CcAlgorithm a);
 
 }  // namespace uinet::tcp

@@ -1,6 +1,6 @@
 // tcp/newreno.cpp — NewReno congestion control: RFC 5681 slow start and
-// congestion avoidance, RFC 6582 fast recovery; plus the CongestionControl
-// base and factory (contract in cc.hpp).
+// congestion avoidance, RFC 6582 fast recovery (contract in cc.hpp; the
+// recovery steps themselves belong to the base class, in cc.cpp).
 //
 // Decisions:
 //  * Slow start grows cwnd by min(acked, SMSS) per ACK (RFC 5681 3.1,
@@ -27,10 +27,6 @@ namespace uinet::tcp {
 
 namespace {
 
-std::uint32_t sat32(std::uint64_t v) {
-    return v > UINT32_MAX ? UINT32_MAX : static_cast<std::uint32_t>(v);
-}
-
 class NewReno final : public CongestionControl {
 public:
     const char* name() const override { return "newreno"; }
@@ -42,7 +38,7 @@ public:
         ca_acked_ = 0;
     }
 
-    void on_ack(std::uint32_t acked, std::uint32_t flight_before, Instant) override {
+    void on_ack(std::uint32_t acked, std::uint32_t flight_before, Instant, Duration) override {
         if (acked == 0) return;
         if (in_slow_start()) {
             if (std::uint64_t{flight_before} * 2 < cwnd_) return;  // not cwnd-limited
@@ -70,24 +66,8 @@ public:
         ca_acked_ = 0;
     }
 
-    void on_dupack_in_recovery() override {
-        // RFC 6582 3.2 step 4.
-        cwnd_ = sat32(std::uint64_t{cwnd_} + mss_);
-    }
-
-    void on_partial_ack(std::uint32_t acked) override {
-        // RFC 6582 3.2 step 5: deflate by the amount acknowledged, then add
-        // back one SMSS if at least one SMSS was acknowledged.
-        std::uint64_t w = cwnd_ > acked ? cwnd_ - acked : 0;
-        if (acked >= mss_) w += mss_;
-        cwnd_ = std::max(sat32(w), mss_);
-    }
-
     void on_exit_recovery(std::uint32_t flight) override {
-        // RFC 6582 3.2 step 6, option 1: min(ssthresh, max(FlightSize, SMSS) + SMSS),
-        // which avoids a burst when little is in flight.
-        const std::uint64_t w = std::uint64_t{std::max(flight, mss_)} + mss_;
-        cwnd_ = std::max(mss_, std::min(ssthresh_, sat32(w)));
+        CongestionControl::on_exit_recovery(flight);
         ca_acked_ = 0;
     }
 
@@ -113,19 +93,6 @@ private:
 
 }  // namespace
 
-CongestionControl::~CongestionControl() = default;
-
-std::uint32_t CongestionControl::initial_window(std::uint32_t mss) {
-    // RFC 6928 section 2.
-    const std::uint64_t m = mss;
-    return sat32(std::min(10 * m, std::max<std::uint64_t>(2 * m, 14600)));
-}
-
 std::unique_ptr<CongestionControl> make_newreno() { return std::make_unique<NewReno>(); }
-
-std::unique_ptr<CongestionControl> make_congestion_control(std::string_view name) {
-    if (name == "newreno") return make_newreno();
-    return nullptr;
-}
 
 }  // namespace uinet::tcp

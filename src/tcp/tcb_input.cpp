@@ -49,7 +49,7 @@ Tcb::Tcb(TcbId id, const ConnKey& key, const TcpConfig& cfg, TcpCounters& ctr, T
       sndbuf_(cfg.sndbuf),
       rcvbuf_(cfg.rcvbuf),
       rtt_(RttConfig{cfg.initial_rto, cfg.min_rto, cfg.max_rto, Duration::millis(1)}),
-      cc_(make_newreno()),
+      cc_(make_congestion_control(cfg.congestion_control)),
       nodelay_(cfg.nodelay),
       keep_idle_(cfg.keep_idle),
       keep_intvl_(cfg.keep_intvl),

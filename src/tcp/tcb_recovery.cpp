@@ -46,7 +46,7 @@ void Tcb::on_new_ack(Instant now, std::uint32_t acked, std::uint32_t flight_befo
         return;
     }
     dupacks_ = 0;
-    cc_->on_ack(acked, flight_before, now);
+    cc_->on_ack(acked, flight_before, now, rtt_.srtt());
 }
 
 void Tcb::retransmit_head(Instant now, std::size_t max_len) {

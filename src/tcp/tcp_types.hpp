@@ -6,6 +6,7 @@
 
 #include "base/addr.hpp"
 #include "base/time.hpp"
+#include "tcp/cc.hpp"
 
 namespace uinet::tcp {
 
@@ -57,6 +58,8 @@ struct TcpConfig {
     bool window_scaling = true;
     bool sack = true;                         // SACK-permitted is offered; blocks come with issue 6
     bool nodelay = false;
+    // For new connections; a socket may choose another (TCP_CONGESTION).
+    CcAlgorithm congestion_control = CcAlgorithm::newreno;
     Duration initial_rto = Duration::seconds(1);
     Duration min_rto = Duration::millis(200);
     Duration max_rto = Duration::seconds(120);

@@ -102,14 +102,17 @@ TEST(SimTcp, CleanTransferOneMegabyte) {
     EXPECT_EQ(p.a->tcp_layer().counters().retransmits, 0u);
 }
 
-TEST(SimTcp, LossyTransfersOverSeeds) {
-    std::uint64_t seeds = std::getenv("UINET_SIM_SEEDS") ? std::strtoull(std::getenv("UINET_SIM_SEEDS"), nullptr, 10) : 1000;
+namespace {
+
+void lossy_transfers(std::uint64_t default_seeds, tcp::CcAlgorithm cc) {
+    std::uint64_t seeds = std::getenv("UINET_SIM_SEEDS") ? std::strtoull(std::getenv("UINET_SIM_SEEDS"), nullptr, 10) : default_seeds;
     std::uint64_t first = std::getenv("UINET_SIM_SEED") ? std::strtoull(std::getenv("UINET_SIM_SEED"), nullptr, 10) : 1;
     if (std::getenv("UINET_SIM_SEED")) seeds = 1;
     for (std::uint64_t seed = first; seed < first + seeds; ++seed) {
         SCOPED_TRACE("replay with UINET_SIM_SEED=" + std::to_string(seed));
         SimPairConfig c;
         c.seed = seed;
+        c.tcp.congestion_control = cc;
         FaultConfig f;
         f.seed = seed;
         f.on_transmit = f.on_receive = true;
@@ -129,5 +132,32 @@ TEST(SimTcp, LossyTransfersOverSeeds) {
         ASSERT_FALSE(t.corrupt);
         ASSERT_EQ(t.received, t.size) << "loss " << loss;
         ASSERT_TRUE(t.eof);
+    }
+}
+
+}  // namespace
+
+TEST(SimTcp, LossyTransfersOverSeeds) { lossy_transfers(1000, tcp::CcAlgorithm::newreno); }
+
+// The same faults with CUBIC (RFC 9438) on both ends.
+TEST(SimTcp, LossyTransfersOverSeedsCubic) { lossy_transfers(300, tcp::CcAlgorithm::cubic); }
+
+// A long clean transfer on a 100 Mb/s, 10 ms RTT link with a 64-frame
+// bottleneck queue: CUBIC and NewReno both fill the pipe, find the queue's
+// limit by loss, recover, and deliver every byte.
+TEST(SimTcp, BottleneckTransferBothAlgorithms) {
+    for (auto cc : {tcp::CcAlgorithm::newreno, tcp::CcAlgorithm::cubic}) {
+        SCOPED_TRACE(cc == tcp::CcAlgorithm::cubic ? "cubic" : "newreno");
+        SimPairConfig c;
+        c.link.queue_frames = 64;
+        c.tcp.congestion_control = cc;
+        c.tcp.sndbuf = c.tcp.rcvbuf = 1 << 20;
+        SimPair p(c);
+        Transfer t = run_transfer(p, 16 << 20, 3, Duration::seconds(120));
+        EXPECT_EQ(t.received, t.size);
+        EXPECT_FALSE(t.corrupt);
+        EXPECT_TRUE(t.eof);
+        // The queue overflowed at least once: the algorithm met congestion.
+        EXPECT_GT(p.a->tcp_layer().counters().retransmits, 0u);
     }
 }

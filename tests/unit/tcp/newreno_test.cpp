@@ -15,7 +15,8 @@ TEST(NewReno, FactoryByName) {
     auto cc = make_congestion_control("newreno");
     ASSERT_NE(cc, nullptr);
     EXPECT_STREQ(cc->name(), "newreno");
-    EXPECT_EQ(make_congestion_control("cubic"), nullptr);
+    EXPECT_STREQ(make_congestion_control("cubic")->name(), "cubic");
+    EXPECT_EQ(make_congestion_control("bbr"), nullptr);
     EXPECT_EQ(make_congestion_control(""), nullptr);
 }
 
@@ -38,11 +39,11 @@ TEST(NewReno, SlowStartGrowsPerAckUpToSsthresh) {
     EXPECT_EQ(cc->ssthresh(), 20000u);
     EXPECT_EQ(cc->cwnd(), 1000u);
     // A stretch ACK of 3 segments still adds one SMSS (RFC 5681 eq. 2).
-    cc->on_ack(3000, cc->cwnd(), t0);
+    cc->on_ack(3000, cc->cwnd(), t0, Duration::zero());
     EXPECT_EQ(cc->cwnd(), 2000u);
     std::uint32_t prev = cc->cwnd();
     while (cc->in_slow_start()) {
-        cc->on_ack(1000, cc->cwnd(), t0);
+        cc->on_ack(1000, cc->cwnd(), t0, Duration::zero());
         ASSERT_EQ(cc->cwnd(), prev + 1000);
         prev = cc->cwnd();
     }
@@ -53,9 +54,9 @@ TEST(NewReno, SlowStartStopsExactlyAtSsthresh) {
     auto cc = make_newreno();
     cc->init(1000);
     cc->on_rto(39000);  // ssthresh 19500
-    while (cc->cwnd() < 19000) cc->on_ack(1000, cc->cwnd(), t0);
+    while (cc->cwnd() < 19000) cc->on_ack(1000, cc->cwnd(), t0, Duration::zero());
     EXPECT_EQ(cc->cwnd(), 19000u);
-    cc->on_ack(1000, cc->cwnd(), t0);  // only 500 of room
+    cc->on_ack(1000, cc->cwnd(), t0, Duration::zero());  // only 500 of room
     EXPECT_EQ(cc->cwnd(), 19500u);
     EXPECT_FALSE(cc->in_slow_start());
 }
@@ -64,29 +65,29 @@ TEST(NewReno, CongestionAvoidanceOneMssPerRtt) {
     auto cc = make_newreno();
     cc->init(1000);
     cc->on_rto(40000);
-    while (cc->in_slow_start()) cc->on_ack(1000, cc->cwnd(), t0);
+    while (cc->in_slow_start()) cc->on_ack(1000, cc->cwnd(), t0, Duration::zero());
     ASSERT_EQ(cc->cwnd(), 20000u);
     for (std::uint32_t rtt = 1; rtt <= 10; ++rtt) {
         // One RTT: a full window acknowledged one segment per ACK.
         const std::uint32_t w = cc->cwnd();
-        for (std::uint32_t sent = 0; sent < w; sent += 1000) cc->on_ack(1000, w, t0);
+        for (std::uint32_t sent = 0; sent < w; sent += 1000) cc->on_ack(1000, w, t0, Duration::zero());
         EXPECT_EQ(cc->cwnd(), 20000u + 1000u * rtt);
     }
     // Delayed ACKs (two segments each) give the same growth per RTT.
     const std::uint32_t w = cc->cwnd();
-    for (std::uint32_t sent = 0; sent < w; sent += 2000) cc->on_ack(2000, w, t0);
+    for (std::uint32_t sent = 0; sent < w; sent += 2000) cc->on_ack(2000, w, t0, Duration::zero());
     EXPECT_EQ(cc->cwnd(), w + 1000);
 }
 
 TEST(NewReno, NoGrowthWhenNotCwndLimited) {
     auto cc = make_newreno();
     cc->init(1460);
-    for (int i = 0; i < 50; ++i) cc->on_ack(1460, 2000, t0);  // app-limited
+    for (int i = 0; i < 50; ++i) cc->on_ack(1460, 2000, t0, Duration::zero());  // app-limited
     EXPECT_EQ(cc->cwnd(), 14600u);
     cc->on_rto(2 * 14600);  // ssthresh 14600
-    while (cc->in_slow_start()) cc->on_ack(1460, cc->cwnd(), t0);
+    while (cc->in_slow_start()) cc->on_ack(1460, cc->cwnd(), t0, Duration::zero());
     const std::uint32_t w = cc->cwnd();
-    for (int i = 0; i < 100; ++i) cc->on_ack(1460, w / 2, t0);
+    for (int i = 0; i < 100; ++i) cc->on_ack(1460, w / 2, t0, Duration::zero());
     EXPECT_EQ(cc->cwnd(), w);
 }
 
@@ -122,7 +123,7 @@ TEST(NewReno, FastRecoveryNumbers) {
 TEST(NewReno, RtoCollapsesToOneSegment) {
     auto cc = make_newreno();
     cc->init(1460);
-    for (int i = 0; i < 30; ++i) cc->on_ack(1460, cc->cwnd(), t0);
+    for (int i = 0; i < 30; ++i) cc->on_ack(1460, cc->cwnd(), t0, Duration::zero());
     EXPECT_EQ(cc->cwnd(), 14600u + 30 * 1460u);
     cc->on_rto(40000);
     EXPECT_EQ(cc->cwnd(), 1460u);
@@ -135,7 +136,7 @@ TEST(NewReno, RtoCollapsesToOneSegment) {
 TEST(NewReno, IdleRestartRfc5681Section41) {
     auto cc = make_newreno();
     cc->init(1460);
-    for (int i = 0; i < 20; ++i) cc->on_ack(1460, cc->cwnd(), t0);
+    for (int i = 0; i < 20; ++i) cc->on_ack(1460, cc->cwnd(), t0, Duration::zero());
     const std::uint32_t grown = cc->cwnd();
     cc->on_idle_restart(Duration::millis(500), Duration::seconds(1));
     EXPECT_EQ(cc->cwnd(), grown);
@@ -158,9 +159,9 @@ TEST(NewReno, ArithmeticSaturates) {
     cc->on_exit_recovery(UINT32_MAX);
     EXPECT_EQ(cc->cwnd(), UINT32_MAX);
     cc->init(1 << 30);
-    for (int i = 0; i < 10; ++i) cc->on_ack(UINT32_MAX, UINT32_MAX, t0);
+    for (int i = 0; i < 10; ++i) cc->on_ack(UINT32_MAX, UINT32_MAX, t0, Duration::zero());
     EXPECT_EQ(cc->cwnd(), UINT32_MAX);
-    cc->on_ack(UINT32_MAX, UINT32_MAX, t0);
+    cc->on_ack(UINT32_MAX, UINT32_MAX, t0, Duration::zero());
     EXPECT_EQ(cc->cwnd(), UINT32_MAX);
     cc->init(0);  // nonsense MSS is raised to 1
     EXPECT_GE(cc->cwnd(), 1u);
