@@ -183,9 +183,12 @@ std::pair<R, R> rounds(unsigned repeat, Sides sides, U run_u, K run_k, F figure)
 }
 
 void note_failures(Workload& w, const std::string& ue, bool uok, const std::string& ke, bool kok) {
+    auto named = [](const char* side, const std::string& e) {
+        return e.rfind(side, 0) == 0 ? e : side + (": " + e);
+    };
     w.ok = uok && kok;
-    if (!uok) w.error = "uinet: " + ue;
-    if (!kok) w.error += (w.error.empty() ? "" : "; ") + std::string("kernel: ") + ke;
+    if (!uok) w.error = named("uinet", ue);
+    if (!kok) w.error += (w.error.empty() ? "" : "; ") + named("kernel", ke);
 }
 
 Workload bulk_workload(const Config& base, unsigned conns, unsigned repeat, Sides sides) {
