@@ -191,16 +191,20 @@ void note_failures(Workload& w, const std::string& ue, bool uok, const std::stri
     if (!kok) w.error += (w.error.empty() ? "" : "; ") + named("kernel", ke);
 }
 
-Workload bulk_workload(const Config& base, unsigned conns, unsigned repeat, Sides sides) {
+// rx: uinet receives from a kernel sender (TAP only; the kernel figure is
+// the same kernel-to-kernel transfer as for bulk_<conns>).
+Workload bulk_workload(const Config& base, unsigned conns, unsigned repeat, Sides sides, bool rx = false) {
     Config c = base;
     c.conns = conns;
+    const bool tap = c.uinet_link == perf::UinetLink::tap;
     auto [u, k] = rounds<BulkResult>(
-        repeat, sides, [&] { return c.uinet_link == perf::UinetLink::tap ? perf::tap_bulk(c) : perf::uinet_bulk(c); },
+        repeat, sides,
+        [&] { return rx ? perf::tap_bulk_rx(c) : tap ? perf::tap_bulk(c) : perf::uinet_bulk(c); },
         [&] { return perf::kernel_bulk(c); }, gbps);
     Workload w;
-    const std::string name = "bulk_" + std::to_string(conns);
+    const std::string name = (rx ? "bulk_rx_" : "bulk_") + std::to_string(conns);
     w.label = name + ": " + std::to_string(c.bytes) + " bytes over " + std::to_string(conns) + " connection(s), " +
-              std::to_string(c.chunk) + "-byte user buffers";
+              std::to_string(c.chunk) + "-byte user buffers" + (rx ? ", uinet receiving from the kernel" : "");
     note_failures(w, u.error, u.ok, k.error, k.ok);
     w.figures = {{name, "Gbit/s", gbps(u), gbps(k)},
                  {name + "_efficiency", "GB/CPU-s", bytes_per_cpu(u) / 1e9, bytes_per_cpu(k) / 1e9}};
@@ -331,7 +335,8 @@ int run_perf(const PerfArgs& a) {
     if (!a.json) {
         if (tap)
             std::printf("uinet perf: uinet-tap = one uinet stack in this process on a TAP device (MTU %u, no offloads)\n"
-                        "            against a kernel server thread in namespace %s: uinet is the client/sender\n",
+                        "            against a kernel thread in namespace %s: uinet is the client/sender, and\n"
+                        "            the receiver in bulk_rx_1\n",
                         c.mtu, c.tap_ns.c_str());
         else
             std::printf("uinet perf: uinet-mem = two uinet stacks in this process on a mem pipe (MTU %u, no delay),\n"
@@ -339,7 +344,7 @@ int run_perf(const PerfArgs& a) {
                         c.mtu);
         if (veth)
             std::printf("            kernel-veth = Linux TCP from namespace %s to %s over a veth pair (MTU %u,\n"
-                        "            the kernel's default offloads: TSO/GSO/GRO), client and server thread in each%s\n",
+                        "            the kernel's default veth offloads: TSO/GSO, checksum), a thread in each%s\n",
                         c.kernel_client_ns.c_str(), c.kernel_server_ns.c_str(), c.mtu,
                         kernel_why.empty() ? "" : (" (" + kernel_why + ")").c_str());
         else
@@ -357,6 +362,7 @@ int run_perf(const PerfArgs& a) {
     if (all || a.test == "bulk") {
         ws.push_back(bulk_workload(c, 1, a.repeat, sides));
         if (a.conns_many > 1) ws.push_back(bulk_workload(c, a.conns_many, a.repeat, sides));
+        if (tap) ws.push_back(bulk_workload(c, 1, a.repeat, sides, true));
     }
     if (all || a.test == "rr") ws.push_back(rr_workload(c, a.repeat, sides));
     if (all || a.test == "crr") ws.push_back(crr_workload(c, a.repeat, sides));
@@ -388,7 +394,7 @@ int run_perf(const PerfArgs& a) {
         return ok ? 0 : 1;
     }
 
-    std::printf("\n  %-16s %-10s %12s  %-16s %12s  %-22s %12s\n", "workload", "uinet", "value", "kernel", "value", "unit",
+    std::printf("\n  %-20s %-10s %10s  %-16s %10s  %-19s %12s\n", "workload", "uinet", "value", "kernel", "value", "unit",
                 "uinet/kernel");
     if (a.repeat > 1) std::printf("  (each side: the median of %u runs)\n", a.repeat);
     if (c.cpu_a >= 0 || c.cpu_b >= 0)
@@ -397,7 +403,7 @@ int run_perf(const PerfArgs& a) {
     for (const Workload& w : ws) {
         std::printf("  %s\n", w.label.c_str());
         for (const Figure& f : w.figures)
-            std::printf("  %-16s %-10s %12s  %-16s %12s  %-22s %12s\n", f.workload.c_str(),
+            std::printf("  %-20s %-10s %10s  %-16s %10s  %-19s %12s\n", f.workload.c_str(),
                         sides.uinet ? ub.c_str() : "-", value_text(f.u, sides.uinet).c_str(),
                         sides.kernel ? kb.c_str() : "-", value_text(f.k, sides.kernel).c_str(), f.unit.c_str(),
                         sides.uinet && sides.kernel ? ratio_text(f.u, f.k).c_str() : "-");

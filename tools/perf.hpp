@@ -128,6 +128,12 @@ RrResult uinet_crr(const Config& c);
 BulkResult tap_bulk(const Config& c);
 RrResult tap_rr(const Config& c);
 RrResult tap_crr(const Config& c);
+// The other direction: a kernel sender in tap_ns, uinet receives (bulk_rx).
+BulkResult tap_bulk_rx(const Config& c);
+// The kernel's bulk sender on the calling thread: enters kernel_client_ns,
+// pins to cpu_a, waits for `go`, writes `bytes` over `conns` connections to
+// ip:port (host order). Returns an error message, empty on success.
+std::string kernel_send(const Config& c, std::uint32_t ip, std::uint16_t port, std::shared_future<void> go);
 BulkResult kernel_bulk(const Config& c);
 RrResult kernel_rr(const Config& c);
 RrResult kernel_crr(const Config& c);

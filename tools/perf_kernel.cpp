@@ -622,6 +622,12 @@ void KernelServer::join() {
 
 // ---- the kernel runs ---------------------------------------------------------
 
+std::string kernel_send(const Config& c, std::uint32_t ip, std::uint16_t port, std::shared_future<void> go) {
+    std::string error;
+    sender(c, sockaddr_of(ip, port), go, deadline_of(c), error);
+    return error;
+}
+
 BulkResult kernel_bulk(const Config& c) {
     BulkResult res;
     KernelServer srv;

@@ -257,4 +257,50 @@ RrResult tap_crr(const Config& c) {
     return res;
 }
 
+BulkResult tap_bulk_rx(const Config& c) {
+    BulkResult res;
+    TapRig rig(c);
+    if (!rig.open(c, res.error)) return res;
+    Completion done;  // the uinet receiver ends the test; the kernel sender only fails it
+    apps::DiscardServer server(rig.stack(), c, done);
+    if (!apps::listen_on(rig.stack(), [&server](SocketId id) { server.accepted(id); })) {
+        res.error = "uinet: cannot listen";
+        return res;
+    }
+    if (!rig.start(c)) {
+        rig.stop();
+        res.error = "uinet: cannot start the stack thread";
+        return res;
+    }
+    Config kc = c;
+    kc.kernel_client_ns = c.tap_ns;
+    kc.cpu_a = c.cpu_b;  // the kernel thread takes the server's CPU, uinet's stack thread the client's
+    std::promise<void> start;
+    std::shared_future<void> go = start.get_future().share();
+    std::thread tx([&] {
+        std::string e = kernel_send(kc, c.tap_uinet_ip, apps::kPort, go);
+        if (!e.empty()) done.fail(e);
+    });
+    const Cpu cpu0 = process_cpu();
+    const auto t0 = Clock::now();
+    start.set_value();
+    const bool finished = done.wait(c.timeout_secs);
+    const auto t1 = Clock::now();
+    const Cpu cpu1 = process_cpu();
+    if (!finished || !done.ok()) rig.stop();  // a sender blocked on a stopped peer then times out
+    tx.join();
+    rig.stop();
+    res.ok = finished && done.ok();
+    res.error = done.error();
+    res.secs = secs_between(t0, t1);
+    res.cpu = cpu1 - cpu0;
+    res.bytes = server.bytes();
+    res.segments = rig.segments();
+    res.retransmits = rig.retransmits();
+    res.dropped_frames = rig.dropped_frames();
+    res.sndbuf = rig.sndbuf();
+    res.rcvbuf = rig.rcvbuf();
+    return res;
+}
+
 }  // namespace uinet::tools::perf
