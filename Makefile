@@ -69,8 +69,10 @@ bench: build
 	./$(BUILD)/tools/uinet perf --repeat 3 --cpus 0,1
 	@echo; echo "== uinet perf: jumbo frames"
 	./$(BUILD)/tools/uinet perf --repeat 3 --mtu 9000 --test bulk
-	@echo; echo "== uinet perf: 8 connections"
-	./$(BUILD)/tools/uinet perf --repeat 3 --conns 8 --test bulk
+	@echo; echo "== uinet perf: 16 short connections in flight"
+	./$(BUILD)/tools/uinet perf --repeat 3 --test crr --crr-conc 16
+	@echo; echo "== uinet perf: uinet on a TAP device against the kernel (needs root)"
+	./$(BUILD)/tools/uinet perf --repeat 3 --uinet tap
 
 clean:
 	rm -rf build build-asan build-fuzz

@@ -5,7 +5,7 @@ only checks are on structure, completeness and byte counts (DESIGN.md:
 benchmarks are programs that print figures, never timed tests).
 
   check_json.py gbench <bench binary> <json out file>
-  check_json.py perf <uinet binary>
+  check_json.py perf <uinet binary> [mem|tap]
 """
 import json
 import subprocess
@@ -48,49 +48,91 @@ def check_gbench(binary, out):
     print("check_json: ok, %d entries in %d uinet/reference pairs" % (len(entries), len(pairs)))
 
 
-def check_perf(binary):
-    cmd = [binary, "perf", "--quick", "--json", "--timeout", "120"]
+PERF_WORKLOADS = ("bulk_1", "bulk_1_efficiency", "bulk_8", "bulk_8_efficiency",
+                   "rr", "rr_p50_us", "rr_p99_us", "rr_cpu_us",
+                   "crr", "crr_p50_us", "crr_p99_us", "crr_cpu_us")
+
+
+def leftover_namespaces(pid):
+    """Namespaces of the perf process `pid` still present (it must remove
+    every one it made, even when it fails)."""
+    r = subprocess.run(["ip", "netns", "list"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    if r.returncode != 0:
+        return []
+    return [l.split()[0] for l in r.stdout.splitlines() if l.startswith("uinet-perf-%d-" % pid)]
+
+
+def check_perf(binary, uinet="mem"):
+    """`uinet perf --quick --json`: JSON Lines, one object per figure; every
+    uinet figure beside its kernel figure with the ratio, byte and
+    transaction counts exact on both sides."""
+    cmd = [binary, "perf", "--quick", "--json", "--timeout", "120", "--uinet", uinet]
     print("running: " + " ".join(cmd), flush=True)
-    r = subprocess.run(cmd, stdout=subprocess.PIPE, timeout=540, text=True)
-    print(r.stdout)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
     try:
-        doc = json.loads(r.stdout)
-    except ValueError as e:
-        fail("output is not JSON: %s" % e)
-    cfg = doc.get("config", {})
-    for side in ("uinet", "kernel"):
-        s = doc.get(side)
-        if not isinstance(s, dict):
-            fail("no %s entry" % side)
-        bulk, rr = s.get("bulk"), s.get("rr")
-        if not bulk or not rr:
-            fail("%s: missing bulk or rr" % side)
-        if not bulk.get("ok") or not rr.get("ok"):
-            fail("%s: a test failed: %s %s" % (side, bulk.get("error"), rr.get("error")))
-        if bulk.get("bytes") != cfg.get("bytes"):
-            fail("%s: bulk moved %s bytes, not %s" % (side, bulk.get("bytes"), cfg.get("bytes")))
-        if rr.get("transactions") != cfg.get("rr_count"):
-            fail("%s: %s transactions, not %s" % (side, rr.get("transactions"), cfg.get("rr_count")))
-        for k in ("gbit_per_s", "seconds", "cpu_user_s", "cpu_sys_s", "bytes_per_cpu_s"):
-            if not isinstance(bulk.get(k), (int, float)):
-                fail("%s bulk: %s is not a number" % (side, k))
-        for k in ("per_s", "mean_us", "p99_us", "cpu_us_per_transaction"):
-            if not isinstance(rr.get(k), (int, float)):
-                fail("%s rr: %s is not a number" % (side, k))
-    ratios = doc.get("ratio_uinet_over_kernel", {})
-    for k in ("bulk_gbit_per_s", "bulk_bytes_per_cpu_s", "rr_per_s", "rr_mean_us"):
-        if not isinstance(ratios.get(k), (int, float)):
-            fail("ratio %s missing" % k)
-    if r.returncode != 0 or doc.get("ok") is not True:
-        fail("uinet perf reported failure (exit %d)" % r.returncode)
-    print("check_json: ok")
+        out, _ = proc.communicate(timeout=540)
+    except subprocess.TimeoutExpired:
+        proc.terminate()  # it removes its namespaces on SIGTERM
+        proc.communicate(timeout=30)
+        fail("uinet perf did not finish within 540 s")
+    print(out)
+    left = leftover_namespaces(proc.pid)
+    if left:
+        fail("namespaces left behind: %s" % left)
+    lines = [l for l in out.splitlines() if l.strip()]
+    if not lines:
+        fail("no output")
+    seen = {}
+    for n, line in enumerate(lines, 1):
+        try:
+            o = json.loads(line)
+        except ValueError as e:
+            fail("line %d is not JSON: %s" % (n, e))
+        if not isinstance(o, dict):
+            fail("line %d is not an object" % n)
+        w = o.get("workload")
+        if w in seen:
+            fail("%s reported twice" % w)
+        seen[w] = o
+        if not o.get("ok"):
+            fail("%s failed: %s" % (w, o.get("error")))
+        if o.get("backend") != "uinet-" + uinet:
+            fail("%s: backend %r, expected uinet-%s" % (w, o.get("backend"), uinet))
+        if o.get("kernel_backend") not in ("kernel-veth", "kernel-loopback"):
+            fail("%s: kernel_backend %r" % (w, o.get("kernel_backend")))
+        if uinet == "tap" and o.get("kernel_backend") != "kernel-veth":
+            fail("%s: a TAP run compares with kernel-veth, not %r" % (w, o.get("kernel_backend")))
+        for k in ("value", "kernel_value", "ratio"):
+            if not isinstance(o.get(k), (int, float)) or isinstance(o.get(k), bool):
+                fail("%s: %s is not a number: %r" % (w, k, o.get(k)))
+        if not isinstance(o.get("unit"), str) or not o["unit"]:
+            fail("%s: no unit" % w)
+        if o["kernel_value"] > 0 and abs(o["ratio"] - o["value"] / o["kernel_value"]) > 1e-4 * max(1.0, o["ratio"]):
+            fail("%s: ratio %s is not value/kernel_value" % (w, o["ratio"]))
+        if "expected_bytes" in o:
+            for k in ("bytes", "kernel_bytes"):
+                if o.get(k) != o["expected_bytes"]:
+                    fail("%s: %s = %s, expected %s" % (w, k, o.get(k), o["expected_bytes"]))
+        elif "expected_transactions" in o:
+            for k in ("transactions", "kernel_transactions"):
+                if o.get(k) != o["expected_transactions"]:
+                    fail("%s: %s = %s, expected %s" % (w, k, o.get(k), o["expected_transactions"]))
+        else:
+            fail("%s: no byte or transaction count" % w)
+    expected = PERF_WORKLOADS + (("bulk_rx_1", "bulk_rx_1_efficiency") if uinet == "tap" else ())
+    missing = [w for w in expected if w not in seen]
+    if missing:
+        fail("missing workloads: %s" % missing)
+    if proc.returncode != 0:
+        fail("uinet perf exited with %d" % proc.returncode)
+    print("check_json: ok, %d figures, uinet-%s beside %s" % (len(seen), uinet, seen["bulk_1"]["kernel_backend"]))
 
 
 def main(argv):
     if len(argv) == 4 and argv[1] == "gbench":
         check_gbench(argv[2], argv[3])
-    elif len(argv) == 3 and argv[1] == "perf":
-        check_perf(argv[2])
+    elif len(argv) in (3, 4) and argv[1] == "perf":
+        check_perf(argv[2], argv[3] if len(argv) == 4 else "mem")
     else:
         print(__doc__)
         sys.exit(2)

@@ -21,7 +21,10 @@ int run_serve(const ServeArgs& args);
 
 struct PerfArgs {
     perf::Config cfg;
-    std::string test = "all";  // all, bulk or rr
+    std::string test = "all";  // all, bulk, rr or crr
+    unsigned conns_many = 8;   // connections of the second bulk run (bulk_N); 1 = none
+    std::string uinet = "mem";     // mem (two stacks on a mem pipe) or tap (one stack against the kernel)
+    std::string kernel = "auto";   // auto, loopback or veth
     unsigned repeat = 1;       // rounds; the median run of each side is reported
     std::string side = "all";  // all, uinet or kernel (one side alone, e.g. under perf stat)
     bool json = false;

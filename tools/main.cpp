@@ -34,23 +34,41 @@ int main(int argc, char** argv) {
 
     uinet::tools::PerfArgs pa;
     bool quick = false;
-    auto* perf = app.add_subcommand("perf", "TCP bulk throughput and request/response rate: uinet (two stacks on a mem pipe) "
-                                            "beside the Linux kernel (loopback), same work, same run");
-    auto* bytes_opt = perf->add_option("--bytes", pa.cfg.bytes, "Bytes to send in the bulk test (default 1 GB)")
+    auto* perf = app.add_subcommand(
+        "perf", "TCP bulk throughput, request/response and short connections: uinet (two stacks on a mem pipe, or one "
+                "on a TAP device against the kernel) beside the Linux kernel (veth between namespaces, or loopback), "
+                "same work, same run");
+    auto* bytes_opt = perf->add_option("--bytes", pa.cfg.bytes, "Bytes to send in each bulk test (default 1 GB)")
                           ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 40));
-    perf->add_option("--conns", pa.cfg.conns, "Connections sharing the bulk bytes")->check(CLI::Range(1u, 1024u));
-    perf->add_option("--mtu", pa.cfg.mtu, "MTU of the uinet mem pipe (1500, or 9000 for jumbo frames)")
+    perf->add_option("--conns-many,--conns", pa.conns_many,
+                     "Connections sharing the bytes in the second bulk test, bulk_N (default 8; 1: no second test)")
+        ->check(CLI::Range(1u, 1024u));
+    perf->add_option("--mtu", pa.cfg.mtu, "MTU of the uinet mem pipe or TAP device and of the veth pair")
         ->check(CLI::Range(576u, 9000u));
     auto* rr_opt = perf->add_option("--rr-count", pa.cfg.rr_count, "Request/response transactions")
                        ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{10'000'000}));
     perf->add_option("--rr-size", pa.cfg.rr_size, "Bytes per request and per response")
         ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 20));
+    auto* crr_opt = perf->add_option("--crr-count", pa.cfg.crr_count, "Short connections (default 20000)")
+                        ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{10'000'000}));
+    perf->add_option("--crr-conc", pa.cfg.crr_conc, "Short connections in flight at once (default 1)")
+        ->check(CLI::Range(1u, 1024u));
+    perf->add_option("--crr-size", pa.cfg.crr_size, "Bytes of each short connection's request and answer (default 64)")
+        ->check(CLI::Range(std::size_t{1}, std::size_t{65536}));
     perf->add_option("--chunk", pa.cfg.chunk, "User buffer per send/recv call, both sides")
         ->check(CLI::Range(std::size_t{1}, std::size_t{16} << 20));
     perf->add_option("--sockbuf", pa.cfg.sockbuf,
                      "Socket send and receive buffer sizes for both sides (default: each stack's own default)")
         ->check(CLI::Range(std::size_t{0}, std::size_t{1} << 30));
-    perf->add_option("--test", pa.test, "Which tests to run")->check(CLI::IsMember({"all", "bulk", "rr"}));
+    perf->add_option("--test", pa.test, "Which workloads to run")->check(CLI::IsMember({"all", "bulk", "rr", "crr"}));
+    perf->add_option("--uinet", pa.uinet,
+                     "uinet backend: mem (two stacks on a mem pipe) or tap (one stack on a TAP device, a kernel "
+                     "server in a namespace as its peer; needs root)")
+        ->check(CLI::IsMember({"mem", "tap"}));
+    perf->add_option("--kernel", pa.kernel,
+                     "kernel backend: veth (two namespaces joined by a veth pair; needs root) or loopback "
+                     "(default: veth when root and `ip` is present)")
+        ->check(CLI::IsMember({"auto", "veth", "loopback"}));
     perf->add_option("--side", pa.side, "Run both sides (all), or one alone, e.g. under perf stat")
         ->check(CLI::IsMember({"all", "uinet", "kernel"}));
     perf->add_option("--repeat", pa.repeat, "Rounds of each test; each side's median run is reported")
@@ -64,8 +82,9 @@ int main(int argc, char** argv) {
         ->check(CLI::Range(0, 4095));
     perf->add_option("--timeout", pa.cfg.timeout_secs, "Give up on a test after this many seconds")
         ->check(CLI::Range(1.0, 86400.0));
-    perf->add_flag("--quick", quick, "Small sizes (32 MiB, 2000 transactions) to check that it works");
-    perf->add_flag("--json", pa.json, "Print one JSON object instead of the table");
+    perf->add_flag("--quick", quick,
+                   "Small sizes (32 MiB, 2000 transactions, 2000 connections) to check that it works");
+    perf->add_flag("--json", pa.json, "Print JSON Lines, one object per figure, instead of the table");
 
     try {
         app.parse(argc, argv);
@@ -77,6 +96,7 @@ int main(int argc, char** argv) {
     if (*perf) {
         if (quick && bytes_opt->count() == 0) pa.cfg.bytes = 32u << 20;
         if (quick && rr_opt->count() == 0) pa.cfg.rr_count = 2000;
+        if (quick && crr_opt->count() == 0) pa.cfg.crr_count = 2000;
         if (cpus.size() == 2) {
             pa.cfg.cpu_a = cpus[0];
             pa.cfg.cpu_b = cpus[1];

@@ -1,7 +1,9 @@
-// tools/perf.cpp — `uinet perf`: runs each test on uinet and on the Linux
-// kernel, one after the other in the same process, and prints the figures
-// side by side with the ratio uinet/kernel, as a table or (--json) as one
-// JSON object. What is compared, and how, is in docs/performance.md.
+// tools/perf.cpp — `uinet perf`: runs each workload on uinet and on the
+// Linux kernel, one after the other in the same process, and prints the
+// figures side by side with the ratio uinet/kernel, as a table or (--json)
+// as JSON Lines, one object per figure. It makes (and removes) the network
+// namespaces the chosen backends need. What is compared, and how, is in
+// docs/performance.md.
 #include <pthread.h>
 #include <sched.h>
 #include <sys/resource.h>
@@ -9,10 +11,13 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <optional>
 #include <string>
+#include <utility>
 
 #include "common.hpp"
 #include "perf.hpp"
+#include "perf_net.hpp"
 
 namespace uinet::tools {
 
@@ -91,6 +96,7 @@ std::string Completion::error() const {
 namespace {
 
 using perf::BulkResult;
+using perf::Config;
 using perf::RrResult;
 
 double gbps(const BulkResult& b) { return b.secs > 0 ? static_cast<double>(b.bytes) * 8 / b.secs / 1e9 : 0; }
@@ -101,7 +107,6 @@ double rate(const RrResult& r) { return r.secs > 0 ? static_cast<double>(r.trans
 double cpu_us_per_tx(const RrResult& r) {
     return r.transactions ? r.cpu.total() * 1e6 / static_cast<double>(r.transactions) : 0;
 }
-double ratio(double u, double k) { return k > 0 ? u / k : 0; }
 double per_tx(const RrResult& r, double v) { return r.transactions ? v / static_cast<double>(r.transactions) : 0; }
 
 std::string json_string(const std::string& s) {
@@ -128,26 +133,7 @@ std::string num(double v) {
     std::snprintf(b, sizeof b, "%.6g", v);
     return b;
 }
-
-std::string bulk_json(const BulkResult& b) {
-    std::string o = "{\"ok\":" + std::string(b.ok ? "true" : "false") + ",\"error\":" + json_string(b.error);
-    o += ",\"seconds\":" + num(b.secs) + ",\"bytes\":" + std::to_string(b.bytes) + ",\"gbit_per_s\":" + num(gbps(b));
-    o += ",\"cpu_user_s\":" + num(b.cpu.user) + ",\"cpu_sys_s\":" + num(b.cpu.sys);
-    o += ",\"context_switches\":" + std::to_string(b.cpu.switches) + ",\"bytes_per_cpu_s\":" + num(bytes_per_cpu(b));
-    o += ",\"segments\":" + std::to_string(b.segments) + ",\"retransmits\":" + std::to_string(b.retransmits);
-    o += ",\"dropped_frames\":" + std::to_string(b.dropped_frames) + ",\"sndbuf\":" + std::to_string(b.sndbuf);
-    return o + ",\"rcvbuf\":" + std::to_string(b.rcvbuf) + "}";
-}
-
-std::string rr_json(const RrResult& r) {
-    std::string o = "{\"ok\":" + std::string(r.ok ? "true" : "false") + ",\"error\":" + json_string(r.error);
-    o += ",\"seconds\":" + num(r.secs) + ",\"transactions\":" + std::to_string(r.transactions);
-    o += ",\"per_s\":" + num(rate(r)) + ",\"mean_us\":" + num(r.mean_us) + ",\"p50_us\":" + num(r.p50_us);
-    o += ",\"p99_us\":" + num(r.p99_us) + ",\"cpu_user_s\":" + num(r.cpu.user) + ",\"cpu_sys_s\":" + num(r.cpu.sys);
-    o += ",\"context_switches\":" + std::to_string(r.cpu.switches);
-    o += ",\"cpu_us_per_transaction\":" + num(cpu_us_per_tx(r)) + ",\"segments\":" + std::to_string(r.segments);
-    return o + ",\"retransmits\":" + std::to_string(r.retransmits) + "}";
-}
+std::string unum(std::uint64_t v) { return std::to_string(v); }
 
 template <class R, class F>
 R pick_median(std::vector<R>& runs, F figure) {
@@ -157,143 +143,276 @@ R pick_median(std::vector<R>& runs, F figure) {
     return runs[runs.size() / 2];
 }
 
-struct Row {
-    const char* name;
-    double u, k;
-    bool ratio = true;  // false for breakdown rows, whose ratio means nothing
+// One figure of one workload, uinet beside the kernel.
+struct Figure {
+    std::string workload;
+    std::string unit;
+    double u = 0, k = 0;
+    bool higher_is_better = true;
 };
 
-void print_rows(const std::vector<Row>& rows) {
-    for (const Row& r : rows) {
-        if (r.k > 0 && r.u > 0 && r.ratio)
-            std::printf("  %-34s %14.3f %14.3f %10.3f\n", r.name, r.u, r.k, ratio(r.u, r.k));
-        else
-            std::printf("  %-34s %14.3f %14.3f %10s\n", r.name, r.u, r.k, "-");
+// One workload's results: its figures and the fields every one of its JSON
+// lines carries.
+struct Workload {
+    std::string label;  // the text table's heading
+    std::vector<Figure> figures;
+    std::string extra;  // JSON members, each with a leading comma
+    bool ok = true;
+    std::string error;
+};
+
+struct Sides {
+    bool uinet = true, kernel = true;
+};
+
+// Runs `repeat` rounds, uinet then the kernel each round, and keeps each
+// side's median run (a failed run if there is one), so that one figure set
+// comes from one run.
+template <class R, class U, class K, class F>
+std::pair<R, R> rounds(unsigned repeat, Sides sides, U run_u, K run_k, F figure) {
+    std::vector<R> us, ks;
+    for (unsigned i = 0; i < repeat; ++i) {
+        if (sides.uinet) us.push_back(run_u());
+        if (sides.kernel) ks.push_back(run_k());
     }
+    R u, k;
+    u.ok = k.ok = true;  // a side not run counts as fine and shows no value
+    if (sides.uinet) u = pick_median(us, figure);
+    if (sides.kernel) k = pick_median(ks, figure);
+    return {u, k};
 }
 
-void print_failure(const char* side, const char* test, const std::string& error) {
-    std::fprintf(stderr, "uinet perf: %s %s FAILED: %s\n", side, test, error.c_str());
+void note_failures(Workload& w, const std::string& ue, bool uok, const std::string& ke, bool kok) {
+    auto named = [](const char* side, const std::string& e) {
+        return e.rfind(side, 0) == 0 ? e : side + (": " + e);
+    };
+    w.ok = uok && kok;
+    if (!uok) w.error = named("uinet", ue);
+    if (!kok) w.error += (w.error.empty() ? "" : "; ") + named("kernel", ke);
+}
+
+// rx: uinet receives from a kernel sender (TAP only; the kernel figure is
+// the same kernel-to-kernel transfer as for bulk_<conns>).
+Workload bulk_workload(const Config& base, unsigned conns, unsigned repeat, Sides sides, bool rx = false) {
+    Config c = base;
+    c.conns = conns;
+    const bool tap = c.uinet_link == perf::UinetLink::tap;
+    auto [u, k] = rounds<BulkResult>(
+        repeat, sides,
+        [&] { return rx ? perf::tap_bulk_rx(c) : tap ? perf::tap_bulk(c) : perf::uinet_bulk(c); },
+        [&] { return perf::kernel_bulk(c); }, gbps);
+    Workload w;
+    const std::string name = (rx ? "bulk_rx_" : "bulk_") + std::to_string(conns);
+    w.label = name + ": " + std::to_string(c.bytes) + " bytes over " + std::to_string(conns) + " connection(s), " +
+              std::to_string(c.chunk) + "-byte user buffers" + (rx ? ", uinet receiving from the kernel" : "");
+    note_failures(w, u.error, u.ok, k.error, k.ok);
+    w.figures = {{name, "Gbit/s", gbps(u), gbps(k)},
+                 {name + "_efficiency", "GB/CPU-s", bytes_per_cpu(u) / 1e9, bytes_per_cpu(k) / 1e9}};
+    w.extra = ",\"conns\":" + unum(conns) + ",\"expected_bytes\":" + unum(c.bytes) + ",\"bytes\":" + unum(u.bytes) +
+              ",\"kernel_bytes\":" + unum(k.bytes) + ",\"seconds\":" + num(u.secs) + ",\"kernel_seconds\":" +
+              num(k.secs) + ",\"cpu_s\":" + num(u.cpu.total()) + ",\"kernel_cpu_s\":" + num(k.cpu.total()) +
+              ",\"context_switches\":" + unum(u.cpu.switches) + ",\"kernel_context_switches\":" +
+              unum(k.cpu.switches) + ",\"segments\":" + unum(u.segments) + ",\"retransmits\":" +
+              unum(u.retransmits) + ",\"dropped_frames\":" + unum(u.dropped_frames) + ",\"sndbuf\":" +
+              unum(u.sndbuf) + ",\"rcvbuf\":" + unum(u.rcvbuf) + ",\"kernel_sndbuf\":" + unum(k.sndbuf) +
+              ",\"kernel_rcvbuf\":" + unum(k.rcvbuf);
+    return w;
+}
+
+// rr and crr: rate, latency p50/p99, CPU per transaction.
+Workload tx_workload(const std::string& name, const RrResult& u, const RrResult& k, std::uint64_t expected) {
+    Workload w;
+    note_failures(w, u.error, u.ok, k.error, k.ok);
+    w.figures = {{name, name == "rr" ? "transactions/s" : "connections/s", rate(u), rate(k)},
+                 {name + "_p50_us", "us", u.p50_us, k.p50_us, false},
+                 {name + "_p99_us", "us", u.p99_us, k.p99_us, false},
+                 {name + "_cpu_us", "CPU-us/" + std::string(name == "rr" ? "transaction" : "connection"),
+                  cpu_us_per_tx(u), cpu_us_per_tx(k), false}};
+    w.extra = ",\"expected_transactions\":" + unum(expected) + ",\"transactions\":" + unum(u.transactions) +
+              ",\"kernel_transactions\":" + unum(k.transactions) + ",\"seconds\":" + num(u.secs) +
+              ",\"kernel_seconds\":" + num(k.secs) + ",\"mean_us\":" + num(u.mean_us) + ",\"kernel_mean_us\":" +
+              num(k.mean_us) + ",\"cpu_s\":" + num(u.cpu.total()) + ",\"kernel_cpu_s\":" + num(k.cpu.total()) +
+              ",\"context_switches_per_transaction\":" + num(per_tx(u, static_cast<double>(u.cpu.switches))) +
+              ",\"kernel_context_switches_per_transaction\":" +
+              num(per_tx(k, static_cast<double>(k.cpu.switches))) + ",\"segments\":" + unum(u.segments) +
+              ",\"retransmits\":" + unum(u.retransmits);
+    return w;
+}
+
+Workload rr_workload(const Config& c, unsigned repeat, Sides sides) {
+    auto [u, k] = rounds<RrResult>(
+        repeat, sides, [&] { return c.uinet_link == perf::UinetLink::tap ? perf::tap_rr(c) : perf::uinet_rr(c); },
+        [&] { return perf::kernel_rr(c); }, rate);
+    Workload w = tx_workload("rr", u, k, c.rr_count);
+    w.label = "rr: " + std::to_string(c.rr_count) + " x " + std::to_string(c.rr_size) +
+              " byte(s) each way, one connection, TCP_NODELAY";
+    w.extra += ",\"size\":" + unum(c.rr_size);
+    return w;
+}
+
+Workload crr_workload(const Config& c, unsigned repeat, Sides sides) {
+    auto [u, k] = rounds<RrResult>(
+        repeat, sides, [&] { return c.uinet_link == perf::UinetLink::tap ? perf::tap_crr(c) : perf::uinet_crr(c); },
+        [&] { return perf::kernel_crr(c); }, rate);
+    Workload w = tx_workload("crr", u, k, c.crr_count);
+    w.label = "crr: " + std::to_string(c.crr_count) + " connections, " + std::to_string(c.crr_conc) +
+              " at a time: connect, " + std::to_string(c.crr_size) + "-byte request, " +
+              std::to_string(c.crr_size) + "-byte answer, server closes first";
+    w.extra += ",\"size\":" + unum(c.crr_size) + ",\"conc\":" + unum(c.crr_conc) +
+               ",\"time_wait_budget_closes\":" + unum(u.time_wait_budget) + ",\"time_wait_reuse\":" +
+               unum(u.time_wait_reuse);
+    return w;
+}
+
+std::string ratio_text(double u, double k) {
+    if (!(u > 0) || !(k > 0)) return "-";
+    char b[32];
+    std::snprintf(b, sizeof b, "%.3f", u / k);
+    return b;
+}
+
+std::string value_text(double v, bool shown) {
+    if (!shown) return "-";
+    char b[32];
+    std::snprintf(b, sizeof b, v >= 1000 ? "%.0f" : "%.3g", v);
+    return b;
 }
 
 }  // namespace
 
 int run_perf(const PerfArgs& a) {
-    const perf::Config& c = a.cfg;
-    const bool do_bulk = a.test == "all" || a.test == "bulk";
-    const bool do_rr = a.test == "all" || a.test == "rr";
-    const bool do_uinet = a.side != "kernel";
-    const bool do_kernel = a.side != "uinet";
-    BulkResult ub, kb;
-    RrResult ur, kr;
-    // A side not run counts as fine and shows no ratio.
-    ub.ok = kb.ok = ur.ok = kr.ok = true;
+    perf::Config c = a.cfg;
+    const Sides sides{a.side != "kernel", a.side != "uinet"};
+    const bool tap = a.uinet == "tap";
+    c.uinet_link = tap ? perf::UinetLink::tap : perf::UinetLink::mem;
+
+    // Where the kernel side runs: veth between two namespaces when this
+    // process may make them (root, `ip` present), else loopback.
+    std::string kernel_why;
+    bool veth = a.kernel == "veth";
+    const bool can_ns = (a.kernel != "loopback" || tap) && perf::can_make_namespaces();
+    if (a.kernel == "auto") {
+        veth = can_ns;
+        kernel_why = can_ns ? "default: root and `ip` present" : "default: not root or no `ip`, so no namespaces";
+    }
+    if ((veth || tap) && !can_ns) {
+        std::fprintf(stderr, "uinet perf: %s needs root (CAP_NET_ADMIN, CAP_SYS_ADMIN) and the `ip` command\n",
+                     tap ? "--uinet tap" : "--kernel veth");
+        return 2;
+    }
+    std::optional<perf::PerfNet> net;  // made before any thread: it blocks SIGINT/SIGTERM for them
+    if (veth || tap) {
+        net.emplace();
+        std::string err;
+        if (veth && !net->make_veth(c.mtu, err)) {
+            if (a.kernel != "auto") {
+                std::fprintf(stderr, "uinet perf: %s\n", err.c_str());
+                return 2;
+            }
+            veth = false;
+            kernel_why = "default veth failed (" + err + "), so loopback";
+        }
+        if (tap && !net->make_tap_ns(err)) {
+            std::fprintf(stderr, "uinet perf: %s\n", err.c_str());
+            return 2;
+        }
+    }
+    if (veth) {
+        c.kernel_path = perf::KernelPath::veth;
+        c.kernel_client_ns = net->ns_a();
+        c.kernel_server_ns = net->ns_b();
+        c.kernel_server_ip = perf::kVethServerIp;
+    }
+    if (tap) {
+        c.tap_ns = net->ns_t();
+        c.tap_name = net->tap_name();
+        c.tap_kernel_ip = perf::kTapKernelIp;
+        c.tap_uinet_ip = perf::kTapUinetIp;
+    }
+    const std::string ub = tap ? "uinet-tap" : "uinet-mem";
+    const std::string kb = veth ? "kernel-veth" : "kernel-loopback";
+
     if (!a.json) {
-        std::printf("uinet perf: uinet = two stacks on a mem pipe (MTU %u, no delay), one thread each;\n"
-                    "            kernel = Linux TCP over 127.0.0.1, two threads; same process, same run\n",
-                    c.mtu);
+        if (tap)
+            std::printf("uinet perf: uinet-tap = one uinet stack in this process on a TAP device (MTU %u, no offloads)\n"
+                        "            against a kernel thread in namespace %s: uinet is the client/sender, and\n"
+                        "            the receiver in bulk_rx_1\n",
+                        c.mtu, c.tap_ns.c_str());
+        else
+            std::printf("uinet perf: uinet-mem = two uinet stacks in this process on a mem pipe (MTU %u, no delay),\n"
+                        "            one thread each\n",
+                        c.mtu);
+        if (veth)
+            std::printf("            kernel-veth = Linux TCP from namespace %s to %s over a veth pair (MTU %u,\n"
+                        "            the kernel's default veth offloads: TSO/GSO, checksum), a thread in each%s\n",
+                        c.kernel_client_ns.c_str(), c.kernel_server_ns.c_str(), c.mtu,
+                        kernel_why.empty() ? "" : (" (" + kernel_why + ")").c_str());
+        else
+            std::printf("            kernel-loopback = Linux TCP over 127.0.0.1 (MTU 65536, TSO/GSO/GRO, no checksums),\n"
+                        "            two threads%s\n",
+                        kernel_why.empty() ? "" : (" (" + kernel_why + ")").c_str());
+        if (tap && veth)
+            std::printf("            so each ratio is uinet+tap+kernel against kernel+veth+kernel\n");
+        std::printf("            same process, same run; ratio = uinet/kernel (for us figures, lower is better)\n");
         std::fflush(stdout);
     }
-    // Each round runs uinet then the kernel; with several rounds the run
-    // with the median main figure is reported for each side (a failed run
-    // is reported if there is one), so one figure set comes from one run.
-    if (do_bulk) {
-        std::vector<BulkResult> us, ks;
-        for (unsigned i = 0; i < a.repeat; ++i) {
-            if (do_uinet) us.push_back(perf::uinet_bulk(c));
-            if (do_kernel) ks.push_back(perf::kernel_bulk(c));
-        }
-        if (do_uinet) ub = pick_median(us, gbps);
-        if (do_kernel) kb = pick_median(ks, gbps);
+
+    const bool all = a.test == "all";
+    std::vector<Workload> ws;
+    if (all || a.test == "bulk") {
+        ws.push_back(bulk_workload(c, 1, a.repeat, sides));
+        if (a.conns_many > 1) ws.push_back(bulk_workload(c, a.conns_many, a.repeat, sides));
+        if (tap) ws.push_back(bulk_workload(c, 1, a.repeat, sides, true));
     }
-    if (do_rr) {
-        std::vector<RrResult> us, ks;
-        for (unsigned i = 0; i < a.repeat; ++i) {
-            if (do_uinet) us.push_back(perf::uinet_rr(c));
-            if (do_kernel) ks.push_back(perf::kernel_rr(c));
-        }
-        if (do_uinet) ur = pick_median(us, rate);
-        if (do_kernel) kr = pick_median(ks, rate);
-    }
+    if (all || a.test == "rr") ws.push_back(rr_workload(c, a.repeat, sides));
+    if (all || a.test == "crr") ws.push_back(crr_workload(c, a.repeat, sides));
+
     bool ok = true;
-    if (do_bulk) {
-        if (!ub.ok) print_failure("uinet", "bulk", ub.error);
-        if (!kb.ok) print_failure("kernel", "bulk", kb.error);
-        ok = ok && ub.ok && kb.ok;
-    }
-    if (do_rr) {
-        if (!ur.ok) print_failure("uinet", "rr", ur.error);
-        if (!kr.ok) print_failure("kernel", "rr", kr.error);
-        ok = ok && ur.ok && kr.ok;
+    for (const Workload& w : ws) {
+        if (!w.ok) std::fprintf(stderr, "uinet perf: %s FAILED: %s\n", w.label.c_str(), w.error.c_str());
+        ok = ok && w.ok;
     }
 
     if (a.json) {
-        std::string cfg = "{\"bytes\":" + std::to_string(c.bytes) + ",\"conns\":" + std::to_string(c.conns) +
-                          ",\"mtu\":" + std::to_string(c.mtu) + ",\"rr_count\":" + std::to_string(c.rr_count) +
-                          ",\"rr_size\":" + std::to_string(c.rr_size) + ",\"chunk\":" + std::to_string(c.chunk) +
-                          ",\"sockbuf\":" + std::to_string(c.sockbuf) + ",\"repeat\":" + std::to_string(a.repeat) +
-                          ",\"cpu_a\":" + std::to_string(c.cpu_a) + ",\"cpu_b\":" + std::to_string(c.cpu_b) +
-                          ",\"side\":" + json_string(a.side) + "}";
-        std::string u, k, r;
-        if (do_bulk) {
-            u += "\"bulk\":" + bulk_json(ub);
-            k += "\"bulk\":" + bulk_json(kb);
-            r += "\"bulk_gbit_per_s\":" + num(ratio(gbps(ub), gbps(kb))) +
-                 ",\"bulk_bytes_per_cpu_s\":" + num(ratio(bytes_per_cpu(ub), bytes_per_cpu(kb)));
+        // JSON Lines: one object per figure.
+        const std::string common = ",\"runs\":" + unum(a.repeat) + ",\"mtu\":" + unum(c.mtu) +
+                                   ",\"cpu_a\":" + std::to_string(c.cpu_a) + ",\"cpu_b\":" + std::to_string(c.cpu_b);
+        for (const Workload& w : ws) {
+            for (const Figure& f : w.figures) {
+                std::string o = "{\"workload\":" + json_string(f.workload);
+                o += ",\"backend\":" + (sides.uinet ? json_string(ub) : "null");
+                o += ",\"value\":" + (sides.uinet ? num(f.u) : "null");
+                o += ",\"unit\":" + json_string(f.unit);
+                o += ",\"kernel_backend\":" + (sides.kernel ? json_string(kb) : "null");
+                o += ",\"kernel_value\":" + (sides.kernel ? num(f.k) : "null");
+                o += ",\"ratio\":" + (sides.uinet && sides.kernel && f.k > 0 ? num(f.u / f.k) : "null");
+                o += ",\"higher_is_better\":" + std::string(f.higher_is_better ? "true" : "false");
+                o += ",\"ok\":" + std::string(w.ok ? "true" : "false") + ",\"error\":" + json_string(w.error);
+                std::printf("%s%s%s}\n", o.c_str(), common.c_str(), w.extra.c_str());
+            }
         }
-        if (do_rr) {
-            const char* sep = do_bulk ? "," : "";
-            u += sep + ("\"rr\":" + rr_json(ur));
-            k += sep + ("\"rr\":" + rr_json(kr));
-            r += sep + ("\"rr_per_s\":" + num(ratio(rate(ur), rate(kr))) +
-                        ",\"rr_mean_us\":" + num(ratio(ur.mean_us, kr.mean_us)) +
-                        ",\"rr_cpu_us_per_transaction\":" + num(ratio(cpu_us_per_tx(ur), cpu_us_per_tx(kr))));
-        }
-        std::string out = "{\"ok\":" + std::string(ok ? "true" : "false") + ",\"config\":" + cfg;
-        if (do_uinet) out += ",\"uinet\":{" + u + "}";
-        if (do_kernel) out += ",\"kernel\":{" + k + "}";
-        if (do_uinet && do_kernel) out += ",\"ratio_uinet_over_kernel\":{" + r + "}";
-        std::printf("%s}\n", out.c_str());
         return ok ? 0 : 1;
     }
 
-    std::printf("\n  %-34s %14s %14s %10s\n", "test", "uinet", "kernel", "uinet/kernel");
+    std::printf("\n  %-20s %-10s %10s  %-16s %10s  %-19s %12s\n", "workload", "uinet", "value", "kernel", "value", "unit",
+                "uinet/kernel");
     if (a.repeat > 1) std::printf("  (each side: the median of %u runs)\n", a.repeat);
     if (c.cpu_a >= 0 || c.cpu_b >= 0)
         std::printf("  (both sides: sending/client thread on CPU %d, receiving/server thread on CPU %d)\n", c.cpu_a,
                     c.cpu_b);
-    if (do_bulk) {
-        std::printf("  bulk: %llu bytes over %u connection(s), %zu-byte user buffers\n",
-                    static_cast<unsigned long long>(c.bytes), c.conns, c.chunk);
-        print_rows({{"throughput (Gbit/s)", gbps(ub), gbps(kb)},
-                    {"CPU time, user+sys (s)", ub.cpu.total(), kb.cpu.total()},
-                    {"  of which user (s)", ub.cpu.user, kb.cpu.user, false},
-                    {"  of which sys (s)", ub.cpu.sys, kb.cpu.sys, false},
-                    {"efficiency (GB per CPU-second)", bytes_per_cpu(ub) / 1e9, bytes_per_cpu(kb) / 1e9},
-                    {"context switches", static_cast<double>(ub.cpu.switches), static_cast<double>(kb.cpu.switches)}});
+    for (const Workload& w : ws) {
+        std::printf("  %s\n", w.label.c_str());
+        for (const Figure& f : w.figures)
+            std::printf("  %-20s %-10s %10s  %-16s %10s  %-19s %12s\n", f.workload.c_str(),
+                        sides.uinet ? ub.c_str() : "-", value_text(f.u, sides.uinet).c_str(),
+                        sides.kernel ? kb.c_str() : "-", value_text(f.k, sides.kernel).c_str(), f.unit.c_str(),
+                        sides.uinet && sides.kernel ? ratio_text(f.u, f.k).c_str() : "-");
     }
-    if (do_rr) {
-        std::printf("  request/response: %llu x %zu byte(s) each way, one connection, TCP_NODELAY\n",
-                    static_cast<unsigned long long>(c.rr_count), c.rr_size);
-        print_rows({{"rate (transactions/s)", rate(ur), rate(kr)},
-                    {"latency mean (us)", ur.mean_us, kr.mean_us},
-                    {"latency p50 (us)", ur.p50_us, kr.p50_us},
-                    {"latency p99 (us)", ur.p99_us, kr.p99_us},
-                    {"CPU per transaction (us)", cpu_us_per_tx(ur), cpu_us_per_tx(kr)},
-                    {"context switches per transaction", per_tx(ur, static_cast<double>(ur.cpu.switches)),
-                     per_tx(kr, static_cast<double>(kr.cpu.switches))}});
-    }
-    std::printf("\n");
-    if (do_bulk)
-        std::printf("  socket buffers (send/receive): uinet %zu/%zu, kernel %zu/%zu (as reported at the start%s)\n",
-                    ub.sndbuf, ub.rcvbuf, kb.sndbuf, kb.rcvbuf, c.sockbuf ? "" : ", then autotuned");
-    if (do_bulk && do_uinet)
-        std::printf("  uinet bulk: %llu segments, %llu retransmissions, %llu frames dropped\n",
-                    static_cast<unsigned long long>(ub.segments), static_cast<unsigned long long>(ub.retransmits),
-                    static_cast<unsigned long long>(ub.dropped_frames));
-    if (do_rr && do_uinet)
-        std::printf("  uinet rr: %.2f segments per transaction, %llu retransmissions\n",
-                    per_tx(ur, static_cast<double>(ur.segments)), static_cast<unsigned long long>(ur.retransmits));
+    std::printf("\n  crr close order, both sides: the server answers and closes first, the client reads the answer\n"
+                "  and the end of stream, then closes (server: TIME-WAIT; client: LAST-ACK, no port held);\n"
+                "  latency = the client's socket() .. close()%s\n",
+                tap ? "" : "; uinet's TIME-WAIT budget on the server stack is 1024");
+    std::printf("  extra figures (sockets buffers, segments, retransmissions, context switches): --json\n");
     std::printf("result: %s\n", ok ? "ok" : "FAILED");
     return ok ? 0 : 1;
 }
