@@ -6,8 +6,9 @@
 //  * The options of `uinet serve` for the device and address (--tap,
 //    --addr, --gateway, --pcap, --mac), with the same checks and errors.
 //  * One line of JSON on stdout at the end: what was sent and received
-//    (bytes, SHA-256), seconds from connect() to the end of the exchange,
-//    Mbit/s, "ok", "error" (plain words, also printed on stderr), and every
+//    (bytes, SHA-256), "seconds" from connect() to the end of the exchange
+//    and "connect_seconds" from connect() to the handshake's end (ARP
+//    included), Mbit/s over the time between the two, "ok", "error" (plain words, also printed on stderr), and every
 //    counter of the stack under "counters".
 //  * Exit status: 0 on success; 1 when the exchange failed (refused, reset,
 //    timed out, an HTTP status other than 2xx, an incomplete body, a file
@@ -62,6 +63,13 @@ int run_fetch(const FetchArgs& args);
 int run_tcp(const TcpArgs& args);
 
 // Helpers shared by both (client_util.cpp).
+
+// The stack options of a client: a client talks the moment it attaches,
+// and Linux drops the first frames written to a TAP device whose carrier
+// has just come up (the open of the device brings it up), so ARP is
+// retried every 200 ms (10 times) instead of every second (3 times): a
+// lost first request costs 0.2 s, not a second and a SYN retransmission.
+StackOptions client_stack_options(std::string name);
 std::string json_quote(std::string_view s);
 Duration seconds_to_duration(double s);
 double mbit_per_s(std::uint64_t bytes, double seconds);

@@ -25,8 +25,8 @@ public:
         : ts_(ts), t_(ts.stack().tcp()), svc_(svc), opts_(o) {}
 
     ClientResult run(Endpoint remote) {
-        const Instant start = ts_.now();
-        const Instant deadline = start + opts_.timeout;
+        start_ = ts_.now();
+        const Instant deadline = start_ + opts_.timeout;
         auto s = t_.open();
         if (!s) return fail_result("cannot open a socket");
         id_ = *s;
@@ -36,7 +36,7 @@ public:
         }
         t_.set_upcall(id_, [this](SocketId, std::uint32_t) { pump(); });
         const bool ended = ts_.drive_until([this] { return ended_; }, deadline);
-        res_.seconds = (ts_.now() - start).secs();
+        res_.seconds = (ts_.now() - start_).secs();
         if (!ended) {
             t_.abort(ts_.now(), id_);
             res_.ok = false;
@@ -80,7 +80,10 @@ private:
         if (ended_) return;
         const Instant now = ts_.now();
         const auto st = t_.state(id_);
-        if (st && *st != tcp::TcpState::syn_sent && *st != tcp::TcpState::closed) res_.established = true;
+        if (!res_.established && st && *st != tcp::TcpState::syn_sent && *st != tcp::TcpState::closed) {
+            res_.established = true;
+            res_.connect_seconds = (ts_.now() - start_).secs();
+        }
         for (bool progress = true; progress;) {
             progress = false;
             // Output: as much as the socket takes.
@@ -152,6 +155,7 @@ private:
     services::StreamService& svc_;
     ClientOptions opts_;
     SocketId id_{};
+    Instant start_{};
     ClientResult res_;
     std::vector<std::uint8_t> out_ = std::vector<std::uint8_t>(64 * 1024);
     std::vector<std::uint8_t> in_ = std::vector<std::uint8_t>(64 * 1024);

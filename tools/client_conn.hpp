@@ -43,7 +43,10 @@ struct ClientResult {
     bool ok = false;
     bool established = false;
     std::string error;  // empty when ok
-    double seconds = 0;  // from connect() to the end of the exchange
+    double seconds = 0;          // from connect() to the end of the exchange
+    double connect_seconds = 0;  // from connect() to established (ARP and handshake)
+    // The time data could flow: from established to the end.
+    double transfer_seconds() const { return established ? seconds - connect_seconds : 0; }
 };
 
 ClientResult run_client(TapStack& ts, Endpoint remote, services::StreamService& svc, const ClientOptions& opts);

@@ -31,6 +31,14 @@ std::string json_quote(std::string_view s) {
     return out;
 }
 
+StackOptions client_stack_options(std::string name) {
+    StackOptions so;
+    so.name = std::move(name);
+    so.net.arp.retry_interval = Duration::millis(200);
+    so.net.arp.max_requests = 10;
+    return so;
+}
+
 Duration seconds_to_duration(double s) { return Duration::nanos(static_cast<std::int64_t>(std::llround(s * 1e9))); }
 
 double mbit_per_s(std::uint64_t bytes, double seconds) {

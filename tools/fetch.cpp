@@ -27,7 +27,8 @@ struct Url {
 // http://A.B.C.D[:PORT][/PATH]; the host must be an IPv4 literal (no DNS here).
 std::optional<Url> parse_url(std::string_view u) {
     constexpr std::string_view kScheme = "http://";
-    if (u.size() < kScheme.size() || !services::http::iequals(u.substr(0, kScheme.size()), kScheme)) return std::nullopt;
+    if (u.size() < kScheme.size() || !services::http::iequals(u.substr(0, kScheme.size()), kScheme))
+        return std::nullopt;
     u.remove_prefix(kScheme.size());
     const std::size_t slash = u.find('/');
     const std::string_view auth = u.substr(0, slash);
@@ -88,9 +89,7 @@ int run_fetch(const FetchArgs& args) {
         std::fprintf(stderr, "uinet fetch: %s\n", why.c_str());
         return 1;
     }
-    StackOptions so;
-    so.name = "fetch";
-    auto ts = TapStack::open(args, "fetch", so);
+    auto ts = TapStack::open(args, "fetch", client_stack_options("fetch"));
     if (!ts) return ts.error();
 
     const bool put = args.put_bytes.has_value() || in;
@@ -139,14 +138,14 @@ int run_fetch(const FetchArgs& args) {
     const bool ok = error.empty();
 
     std::ostringstream j;
-    j << "{\"url\":" << json_quote(args.url) << ",\"method\":\"" << spec.method << "\",\"ok\":" << (ok ? "true" : "false")
-      << ",\"error\":" << json_quote(error) << ",\"requests\":" << args.count
+    j << "{\"url\":" << json_quote(args.url) << ",\"method\":\"" << spec.method << "\""
+      << ",\"ok\":" << (ok ? "true" : "false") << ",\"error\":" << json_quote(error) << ",\"requests\":" << args.count
       << ",\"responses\":" << client.responses() << ",\"status\":" << status << ",\"bytes\":" << bytes
       << ",\"sha256\":" << json_quote(sha) << ",\"sent_bytes\":" << sent;
     if (put && !client.results().empty()) j << ",\"sent_sha256\":" << json_quote(client.results()[0].sent_sha256);
     char num[96];
-    std::snprintf(num, sizeof num, ",\"seconds\":%.6f,\"mbit_s\":%.1f", res.seconds,
-                  mbit_per_s(bytes + sent, res.seconds));
+    std::snprintf(num, sizeof num, ",\"seconds\":%.6f,\"connect_seconds\":%.6f,\"mbit_s\":%.1f", res.seconds,
+                  res.connect_seconds, mbit_per_s(bytes + sent, res.transfer_seconds()));
     j << num << ",\"results\":[" << results.str() << "],\"counters\":" << (*ts)->stack().counters_json() << "}";
     std::printf("%s\n", j.str().c_str());
     std::fflush(stdout);

@@ -80,7 +80,8 @@ std::optional<Endpoint> parse_endpoint(const std::string& s) {
 }  // namespace
 
 CLI::App* add_tcp_command(CLI::App& app, TcpArgs& a) {
-    auto* c = app.add_subcommand("tcp", "Raw TCP client on a TAP device: send, half-close, read to EOF, print one JSON line");
+    auto* c = app.add_subcommand("tcp",
+                                 "Raw TCP client on a TAP device: send, half-close, read to EOF, print one JSON line");
     add_tap_options(*c, a);
     c->add_option("--connect", a.connect, "Peer to connect to, IP:PORT")->required();
     auto* sb = c->add_option("--send-bytes", a.send_bytes, "Send this many bytes of the pattern i mod 251")
@@ -112,9 +113,7 @@ int run_tcp(const TcpArgs& args) {
         std::fprintf(stderr, "uinet tcp: %s\n", why.c_str());
         return 1;
     }
-    StackOptions so;
-    so.name = "tcp";
-    auto ts = TapStack::open(args, "tcp", so);
+    auto ts = TapStack::open(args, "tcp", client_stack_options("tcp"));
     if (!ts) return ts.error();
 
     const std::uint64_t total = in ? in->size() : args.send_bytes.value_or(0);
@@ -134,9 +133,10 @@ int run_tcp(const TcpArgs& args) {
       << ",\"error\":" << json_quote(error) << ",\"sent\":" << xfer.sent()
       << ",\"sent_sha256\":" << json_quote(xfer.sent_sha256()) << ",\"received\":" << xfer.received()
       << ",\"received_sha256\":" << json_quote(xfer.received_sha256());
-    char num[128];
-    std::snprintf(num, sizeof num, ",\"seconds\":%.6f,\"send_mbit_s\":%.1f,\"recv_mbit_s\":%.1f", res.seconds,
-                  mbit_per_s(xfer.sent(), res.seconds), mbit_per_s(xfer.received(), res.seconds));
+    char num[160];
+    std::snprintf(num, sizeof num,
+                  ",\"seconds\":%.6f,\"connect_seconds\":%.6f,\"send_mbit_s\":%.1f,\"recv_mbit_s\":%.1f", res.seconds,
+                  res.connect_seconds, mbit_per_s(xfer.sent(), res.transfer_seconds()), mbit_per_s(xfer.received(), res.transfer_seconds()));
     j << num << ",\"counters\":" << (*ts)->stack().counters_json() << "}";
     std::printf("%s\n", j.str().c_str());
     std::fflush(stdout);
