@@ -35,7 +35,12 @@ public:
             return fail_result("cannot connect: " + errno_text(tcp::to_errno(r.error())));
         }
         t_.set_upcall(id_, [this](SocketId, std::uint32_t) { pump(); });
-        const bool ended = ts_.drive_until([this] { return ended_; }, deadline);
+        bool ended = ts_.drive_until([this] { return ended_ || lingering_; }, deadline);
+        if (ended && !ended_) {
+            // The exchange is complete: give the peer `linger` to close too.
+            ts_.drive_until([this] { return ended_; }, earliest(deadline, ts_.now() + opts_.linger));
+            if (!ended_) end(true, "", false);
+        }
         res_.seconds = (ts_.now() - start_).secs();
         if (!ended) {
             t_.abort(ts_.now(), id_);
@@ -125,6 +130,7 @@ private:
             write_shut_ = true;
             (void)t_.shutdown(now, id_, ShutdownHow::write);
         }
+        if (svc_.done() && drained && write_shut_) lingering_ = true;
         if (eof_) {
             if (svc_.done() && drained) return end(true, "", false);
             if (!svc_.output_pending() && !svc_.wants_input() && !svc_.done())
@@ -162,6 +168,7 @@ private:
     std::size_t out_off_ = 0, out_len_ = 0;
     bool eof_ = false;
     bool write_shut_ = false;
+    bool lingering_ = false;  // done: only the peer's FIN is awaited
     bool ended_ = false;
 };
 

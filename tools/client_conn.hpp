@@ -14,9 +14,11 @@
 //    peer's answer to EOF. Without it, the write side is shut once the
 //    service is done() (an HTTP client after its last response).
 //  * Once the service is done() and drained, input it no longer wants is
-//    read and dropped until the peer's FIN.
+//    read and dropped until the peer's FIN, for at most linger.
 //  * The connection ends cleanly (ok) when the service is done, its output
-//    drained and the peer's FIN read: the socket is closed and the stack
+//    drained and the peer's FIN read (or linger passed without it: a peer
+//    that keeps an idle connection open does not fail a finished exchange):
+//    the socket is then closed and the stack
 //    driven a little longer (at most linger, never past the deadline) until
 //    no connection but TIME-WAIT is left, so that the last ACKs go out.
 //  * It ends with an error, and a reason in plain words, when the
