@@ -4,17 +4,13 @@
 #include <string>
 
 #include "perf.hpp"
+#include "tap_stack.hpp"
 
 namespace uinet::tools {
 
 int run_demo(double loss, std::uint64_t seed, int pings, int datagrams, bool verbose);
 
-struct ServeArgs {
-    std::string tap;
-    std::string addr;
-    std::string gateway;
-    std::string pcap;
-    std::string mac;
+struct ServeArgs : TapArgs {
     bool blackhole = false;
 };
 int run_serve(const ServeArgs& args);

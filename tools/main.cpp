@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <vector>
 
+#include "client.hpp"
 #include "common.hpp"
 
 int main(int argc, char** argv) {
@@ -24,13 +25,14 @@ int main(int argc, char** argv) {
 
     uinet::tools::ServeArgs sa;
     auto* serve = app.add_subcommand("serve", "Serve ping, UDP echo (7) and TCP echo (7), discard (9), chargen (19) and HTTP (80) on a TAP device");
-    serve->add_option("--tap", sa.tap, "TAP device to attach to (created if missing)")->required();
-    serve->add_option("--addr", sa.addr, "Address and prefix of the stack, e.g. 198.18.0.2/24")->required();
-    serve->add_option("--gateway", sa.gateway, "Default gateway");
-    serve->add_option("--pcap", sa.pcap, "Write a capture of every frame to this file");
-    serve->add_option("--mac", sa.mac, "MAC address of the stack (default: random, locally administered)");
+    uinet::tools::add_tap_options(*serve, sa);
     serve->add_flag("--no-blackhole{false},--blackhole{true}", sa.blackhole,
                     "Stay silent (no ICMP unreachable) for unclaimed traffic (default: answer)");
+
+    uinet::tools::FetchArgs fa;
+    auto* fetch = uinet::tools::add_fetch_command(app, fa);
+    uinet::tools::TcpArgs ta;
+    auto* tcp = uinet::tools::add_tcp_command(app, ta);
 
     uinet::tools::PerfArgs pa;
     bool quick = false;
@@ -93,6 +95,8 @@ int main(int argc, char** argv) {
     }
     if (*demo) return uinet::tools::run_demo(loss, seed, pings, datagrams, verbose);
     if (*serve) return uinet::tools::run_serve(sa);
+    if (*fetch) return uinet::tools::run_fetch(fa);
+    if (*tcp) return uinet::tools::run_tcp(ta);
     if (*perf) {
         if (quick && bytes_opt->count() == 0) pa.cfg.bytes = 32u << 20;
         if (quick && rr_opt->count() == 0) pa.cfg.rr_count = 2000;

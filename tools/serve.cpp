@@ -4,10 +4,7 @@
 // answers, and on SIGTERM/SIGINT prints its counters as one JSON object and
 // exits 0. Signals are taken by a dedicated thread (sigwait), which asks the
 // stack to stop; the stack's loop runs on the main thread.
-#include <fcntl.h>
 #include <signal.h>
-#include <time.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <cstdio>
@@ -16,58 +13,13 @@
 #include <vector>
 
 #include "common.hpp"
-#include "host/posix.hpp"
-#include "link/pcap_writer.hpp"
-#include "link/tap.hpp"
 #include "services/stream_driver.hpp"
 #include "stack/stack.hpp"
+#include "tap_stack.hpp"
 
 namespace uinet::tools {
 
-namespace {
-
-MacAddr random_local_mac(Random& r) {
-    std::array<std::uint8_t, 6> b{};
-    r.fill(b);
-    b[0] = static_cast<std::uint8_t>((b[0] & 0xfe) | 0x02);  // unicast, locally administered
-    return MacAddr(b);
-}
-
-Duration wall_minus_monotonic() {
-    timespec rt{}, mt{};
-    clock_gettime(CLOCK_REALTIME, &rt);
-    clock_gettime(CLOCK_MONOTONIC, &mt);
-    return Duration::seconds(rt.tv_sec - mt.tv_sec) + Duration::nanos(rt.tv_nsec - mt.tv_nsec);
-}
-
-}  // namespace
-
 int run_serve(const ServeArgs& args) {
-    auto cidr = Ipv4Cidr::parse(args.addr);
-    if (!cidr || args.addr.find('/') == std::string::npos || cidr->addr.is_any() || cidr->prefix_len == 0) {
-        std::fprintf(stderr, "uinet serve: bad address '%s' (expected A.B.C.D/NN, e.g. 198.18.0.2/24)\n",
-                     args.addr.c_str());
-        return 2;
-    }
-    std::optional<Ipv4Addr> gw;
-    if (!args.gateway.empty()) {
-        gw = Ipv4Addr::parse(args.gateway);
-        if (!gw || !cidr->contains(*gw)) {
-            std::fprintf(stderr, "uinet serve: bad gateway '%s' (must be an address inside %s)\n",
-                         args.gateway.c_str(), cidr->to_string().c_str());
-            return 2;
-        }
-    }
-    std::optional<MacAddr> mac;
-    if (!args.mac.empty()) {
-        mac = MacAddr::parse(args.mac);
-        if (!mac || mac->is_multicast() || mac->is_zero()) {
-            std::fprintf(stderr, "uinet serve: bad MAC address '%s' (expected a unicast xx:xx:xx:xx:xx:xx)\n",
-                         args.mac.c_str());
-            return 2;
-        }
-    }
-
     // Signals go to one thread only: block them before any thread starts.
     sigset_t sigs;
     sigemptyset(&sigs);
@@ -75,32 +27,12 @@ int run_serve(const ServeArgs& args) {
     sigaddset(&sigs, SIGINT);
     pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
 
-    PosixHost ph;
     StackOptions opts;
     opts.name = "serve";
     opts.net.blackhole = args.blackhole;
-    Stack stack(ph.host(), opts);
-
-    auto tap = TapDevice::open(args.tap, stack.pool());
-    if (!tap) {
-        std::fprintf(stderr, "uinet serve: %s\n", tap.error().c_str());
-        return 1;
-    }
-    std::unique_ptr<Device> dev = std::move(*tap);
-    if (!args.pcap.empty()) {
-        auto w = PcapWriter::create(args.pcap);
-        if (!w) {
-            std::fprintf(stderr, "uinet serve: %s\n", w.error().c_str());
-            return 1;
-        }
-        dev = std::make_unique<PcapCapture>(std::move(dev), std::move(*w), wall_minus_monotonic());
-    }
-    net::InterfaceConfig ic;
-    ic.name = args.tap;
-    ic.mac = mac ? *mac : random_local_mac(*ph.host().random);
-    ic.ipv4 = {*cidr};
-    stack.add_interface(std::move(dev), ic);
-    if (gw) stack.add_route(Ipv4Cidr{Ipv4Addr::any(), 0}, *gw);
+    auto ts = TapStack::open(args, "serve", opts);
+    if (!ts) return ts.error();
+    Stack& stack = (*ts)->stack();
 
     // UDP echo on port 7 (RFC 862).
     UdpSockets& u = stack.udp();

@@ -1,4 +1,5 @@
-"""Interop harness: network namespaces, TAP devices and `uinet serve`.
+"""Interop harness: network namespaces, TAP devices, `uinet serve` and the
+uinet clients (`uinet fetch`, `uinet tcp`) against Linux programs.
 
 Everything a test creates is named with the test's PID and removed in
 cleanup(), which runs even when the test fails. Traffic stays inside the
@@ -12,6 +13,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 UINET = os.environ.get("UINET_BIN", "uinet")
@@ -42,6 +44,11 @@ class Namespace:
         self.exec("ip", "link", "set", self.tap, "up")
         # No offloads: frames on the wire are what a capture shows.
         self.exec("ethtool", "-K", self.tap, "tx", "off", "tso", "off", "gso", "off", "gro", "off", check=False)
+
+    def listening(self, port):
+        """Whether a TCP socket in this namespace listens on `port`."""
+        r = self.exec("ss", "-ltnH", f"sport = :{port}", check=False, timeout=10)
+        return r.returncode == 0 and r.stdout.strip() != ""
 
     def delete(self):
         run("ip", "netns", "del", self.name, check=False)
@@ -105,6 +112,60 @@ class InteropCase(unittest.TestCase):
         self.addCleanup(s.kill)
         s.wait_ready()
         return s
+
+    def start(self, *cmd, **kw):
+        """A Linux program in the namespace (`ip netns exec` execs it, so the
+        PID is the program's); killed by that PID if the test does not stop it."""
+        kw.setdefault("stdout", subprocess.DEVNULL)
+        kw.setdefault("stderr", subprocess.PIPE)
+        proc = self.ns.popen(*cmd, **kw)
+
+        def kill():
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait(timeout=10)
+            for f in (proc.stdout, proc.stderr):
+                if f:
+                    f.close()
+        self.addCleanup(kill)
+        return proc
+
+    def wait_listening(self, port, proc, timeout=20):
+        """Polls `ss -ltn` in the namespace until something listens on port;
+        fails early if `proc` (the would-be listener) has exited."""
+        end = time.monotonic() + timeout
+        while not self.ns.listening(port):
+            if proc.poll() is not None:
+                err = proc.stderr.read() if proc.stderr else ""
+                self.fail(f"{proc.args[3:]} exited {proc.returncode} before listening on {port}: {err}")
+            if time.monotonic() > end:
+                self.fail(f"nothing listens on port {port} after {timeout}s")
+            time.sleep(0.02)
+
+    def client(self, command, *args, timeout=120):
+        """Runs `uinet <command> --tap .. --addr ..` (fetch, tcp) in the
+        namespace; returns (exit code, its JSON line or None, stderr)."""
+        r = self.ns.exec(UINET, command, "--tap", self.ns.tap, "--addr", f"{UINET_IP}/24", *args, check=False,
+                         timeout=timeout)
+        lines = [line for line in r.stdout.splitlines() if line.startswith("{")]
+        return r.returncode, (json.loads(lines[-1]) if lines else None), r.stderr
+
+    def check_counters(self, out, label):
+        """uinet's own counters after a client run: prints the transfer and
+        the retransmission figures (no thresholds), and checks that no
+        connection is left but TIME-WAIT and that no checksum was bad."""
+        tcp = out["counters"]["tcp"]
+        seconds = out.get("seconds", 0)
+        figures = {k: tcp[k] for k in ("segs_in", "segs_out", "retransmits", "fast_retransmits", "rto_expired",
+                                       "dup_acks", "ooo_segments", "unacceptable", "connections", "time_wait_now")}
+        if "mbit_s" in out:
+            rate = f"{out['mbit_s']} Mbit/s"
+        else:
+            rate = f"{out['send_mbit_s']} Mbit/s out, {out['recv_mbit_s']} Mbit/s in"
+        print(f"\n  {label}: {seconds:.3f} s, {rate}; {figures}", file=sys.stderr)
+        self.assertEqual(tcp["connections"], tcp["time_wait_now"], f"{label}: a connection left open: {figures}")
+        self.assertEqual(tcp["bad_checksum"], 0)
+        return tcp
 
 
 def main():

@@ -153,7 +153,12 @@ std::size_t HttpClient::produce(MutBytes out) {
         const std::uint64_t avail = chunked ? chunk_left_ : body_left_;
         const auto k = static_cast<std::size_t>(std::min<std::uint64_t>(avail, out.size() - n));
         const MutBytes piece = out.subspan(n, k);
-        fill_put_pattern(body_off_, piece);
+        if (!opts_.content_source)
+            fill_put_pattern(body_off_, piece);
+        else if (!opts_.content_source(body_off_, piece)) {
+            fail("cannot read the request content");
+            return n;
+        }
         sent_hash_.update(piece);
         body_off_ += k;
         body_left_ -= k;
@@ -266,6 +271,7 @@ void HttpClient::on_response_head() {
     } else if (te) {
         if (!chunked) return fail("a response coding other than chunked");
         chunks_.reset();
+        r.chunked = true;
         recv_ = Recv::body_chunked;
     } else if (cl.present) {
         recv_left_ = cl.value;
@@ -287,6 +293,7 @@ void HttpClient::take_body(Bytes data) {
     }
     recv_hash_.update(data);
     r.body_bytes += data.size();
+    if (opts_.body_sink && !opts_.body_sink(recv_idx_, data)) fail("cannot store the response body");
 }
 
 void HttpClient::complete_response() {

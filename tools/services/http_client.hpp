@@ -11,8 +11,8 @@
 //    earlier responses (RFC 9112 §9.3.2). A request with close = true ends
 //    the list.
 //  * Request content (when method is PUT, body_size > 0 or chunked) is byte
-//    i == (7 i) mod 256, generated while it is sent and hashed with SHA-256
-//    on the way. Chunked content uses varied chunk sizes, a chunk extension
+//    i == (7 i) mod 256 (or comes from HttpClientOptions::content_source),
+//    generated while it is sent and hashed with SHA-256 on the way. Chunked content uses varied chunk sizes, a chunk extension
 //    on every third chunk and a trailer field, all of which a server must
 //    accept (RFC 9112 §7.1).
 //  * With expect_continue the head carries "Expect: 100-continue" and the
@@ -21,7 +21,8 @@
 //    the content was sent ends the exchange: nothing more is sent.
 //  * Responses are parsed with the shared RFC 9112 syntax; the body is
 //    streamed through a SHA-256 and a check that byte i == i mod 251 and is
-//    never stored beyond its first keep_body bytes. The per-request checks
+//    never stored beyond its first keep_body bytes (body_sink, if set, sees
+//    all of it). The per-request checks
 //    (HttpResult::ok): a complete response whose body length matches its
 //    Content-Length; for GET /bytes/N also status 200, Content-Length N and
 //    the mod-251 pattern; for HEAD /bytes/N status 200, Content-Length N and
@@ -30,6 +31,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -56,6 +58,7 @@ struct HttpResult {
     int status = 0;
     bool got_continue = false;   // a 100 (Continue) came before it
     std::optional<std::uint64_t> content_length;
+    bool chunked = false;        // the body came in the chunked coding
     std::uint64_t body_bytes = 0;
     bool pattern_ok = true;      // every body byte i was i mod 251
     std::string body_sha256;     // hex digest of the received body
@@ -68,6 +71,13 @@ struct HttpResult {
 
 struct HttpClientOptions {
     bool pipeline = false;
+    // Where request content comes from: fills `out` with the content bytes
+    // at `offset`, or returns false (a read error: the exchange fails).
+    // Unset: the PUT pattern.
+    std::function<bool(std::uint64_t offset, MutBytes out)> content_source;
+    // Receives every response body byte, in order, with the response's
+    // index; returning false (a write error) fails the exchange.
+    std::function<bool(std::size_t index, Bytes data)> body_sink;
     std::string host = "uinet";
     std::size_t max_head_bytes = 64 * 1024;
     std::size_t max_header_lines = 200;

@@ -1,0 +1,67 @@
+// tools/tap_stack.hpp — a uinet stack on a TAP device, as the TAP
+// subcommands (`serve`, `fetch`, `tcp`) set it up.
+//
+// Contract:
+//  * add_tap_options() registers the options every TAP subcommand shares:
+//    --tap (required), --addr A.B.C.D/NN (required), --gateway, --pcap and
+//    --mac, with the same help text everywhere.
+//  * TapStack::open() checks those options and refuses bad ones with one
+//    clear line on stderr, "uinet <cmd>: bad address '...' (...)" and the
+//    like, returning exit code 2; an unusable device or capture file (busy,
+//    permission denied, ...) is reported the same way with exit code 1.
+//    On success the stack has the interface (a random locally administered
+//    MAC unless --mac), the default route via --gateway if given, and a
+//    pcap capture wrapped around the device if --pcap was given.
+//  * drive_until() runs the stack's loop on the calling thread (poll, then
+//    sleep in epoll on the stack's descriptor until its next deadline) until
+//    a predicate holds or a deadline passes; it is the loop of clients that
+//    need no second thread.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "base/result.hpp"
+#include "host/posix.hpp"
+#include "stack/stack.hpp"
+
+namespace CLI {
+class App;
+}
+
+namespace uinet::tools {
+
+struct TapArgs {
+    std::string tap;
+    std::string addr;
+    std::string gateway;
+    std::string pcap;
+    std::string mac;
+};
+
+void add_tap_options(CLI::App& cmd, TapArgs& args);
+
+class TapStack {
+public:
+    // cmd names the subcommand in error messages ("serve", "fetch", ...).
+    // The error value is the exit code (2: bad option, 1: device trouble).
+    static Result<std::unique_ptr<TapStack>, int> open(const TapArgs& args, const char* cmd, StackOptions opts);
+
+    Stack& stack() { return *stack_; }
+    PosixHost& posix() { return ph_; }
+    Instant now() { return ph_.host().clock->now(); }
+    Ipv4Cidr cidr() const { return cidr_; }
+
+    // Drives the stack until done() returns true (checked after every
+    // iteration) or `deadline` passes; returns whether done() held.
+    bool drive_until(const std::function<bool()>& done, Instant deadline);
+
+private:
+    TapStack() = default;
+    PosixHost ph_;
+    std::unique_ptr<Stack> stack_;
+    Ipv4Cidr cidr_{};
+};
+
+}  // namespace uinet::tools
