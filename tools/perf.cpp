@@ -410,8 +410,7 @@ int run_perf(const PerfArgs& a) {
     }
     std::printf("\n  crr close order, both sides: the server answers and closes first, the client reads the answer\n"
                 "  and the end of stream, then closes (server: TIME-WAIT; client: LAST-ACK, no port held);\n"
-                "  latency = the client's socket() .. close()%s\n",
-                tap ? "" : "; uinet's TIME-WAIT budget on the server stack is 1024");
+                "  latency = the client's socket() .. close()\n");
     std::printf("  extra figures (sockets buffers, segments, retransmissions, context switches): --json\n");
     std::printf("result: %s\n", ok ? "ok" : "FAILED");
     return ok ? 0 : 1;

@@ -39,12 +39,6 @@ using apps::EchoServer;
 using apps::RrClient;
 using apps::listen_on;
 
-// uinet's TIME-WAIT budget on the crr server: each uinet TIME-WAIT
-// connection keeps its socket buffers (512 KiB by default), so 20 000 of
-// them would hold 10 GB; beyond the budget the oldest close at once
-// (counted in time_wait_budget). The kernel keeps a small timewait sock.
-constexpr std::size_t kCrrTimeWaitBudget = 1024;
-
 double secs_between(SteadyClock::time_point a, SteadyClock::time_point b) {
     return std::chrono::duration<double>(b - a).count();
 }
@@ -220,7 +214,6 @@ RrResult uinet_rr(const Config& c) {
 RrResult uinet_crr(const Config& c) {
     RrResult res;
     UinetPair pair(c);
-    pair.server().tcp_layer().config().max_time_wait = kCrrTimeWaitBudget;
     Completion done;
     CrrServer server(pair.server(), c, done);
     CrrClient client(pair.client(), c, done, {kServerIp, Port(apps::kPort)});

@@ -14,8 +14,14 @@ namespace uinet::tcp {
 
 RecvBuffer::RecvBuffer(std::size_t capacity, std::size_t max_ooo_ranges)
     : cap_(std::clamp<std::size_t>(capacity, 1, kMaxCapacity)), max_ranges_(max_ooo_ranges) {
-    buf_ = std::make_unique<std::uint8_t[]>(cap_);
     ranges_.reserve(max_ranges_ + 1);
+}
+
+bool RecvBuffer::release() {
+    if (readable_ != 0 || !ranges_.empty()) return false;
+    buf_.reset();
+    read_pos_ = 0;
+    return true;
 }
 
 void RecvBuffer::set_capacity(std::size_t capacity) {
@@ -24,7 +30,12 @@ void RecvBuffer::set_capacity(std::size_t capacity) {
     const std::size_t held = readable_ + extent;
     const std::size_t want = std::clamp<std::size_t>(capacity, std::max<std::size_t>(held, 1), kMaxCapacity);
     if (want == cap_) return;
-    auto fresh = std::make_unique<std::uint8_t[]>(want);
+    if (!buf_) {  // nothing held, nothing allocated yet
+        cap_ = want;
+        read_pos_ = 0;
+        return;
+    }
+    auto fresh = std::make_unique_for_overwrite<std::uint8_t[]>(want);
     // Linearise readable bytes and the OOO area (holes included) at index 0.
     const std::size_t first = std::min(held, cap_ - read_pos_);
     std::memcpy(fresh.get(), buf_.get() + read_pos_, first);
@@ -49,6 +60,7 @@ std::size_t RecvBuffer::ring_index(std::size_t off) const {
 }
 
 void RecvBuffer::write_ring(std::size_t off, Bytes src) {
+    if (!buf_) buf_ = std::make_unique_for_overwrite<std::uint8_t[]>(cap_);  // first byte: allocate now
     const std::size_t i = ring_index(off);
     const std::size_t first = std::min(src.size(), cap_ - i);
     std::memcpy(buf_.get() + i, src.data(), first);

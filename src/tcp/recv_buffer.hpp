@@ -2,8 +2,9 @@
 // reassembly in bounded memory.
 //
 // Contract (RFC 9293 section 3.10.7.4, "segment text"; section 3.8.6 window):
-//  * One ring of capacity() bytes is the only storage, allocated when the
-//    capacity is set, never per segment. It holds readable() in-order bytes
+//  * One ring of capacity() bytes is the only storage, allocated (not
+//    zero-filled) when the first byte is stored, never per segment;
+//    release() gives it back while nothing is held. It holds readable() in-order bytes
 //    (ending at rcv_nxt()) followed by the receive window: a byte with
 //    sequence number s, rcv_nxt() <= s < rcv_nxt() + window(), has its own
 //    place in the ring, so out-of-order bytes are written straight to where
@@ -28,7 +29,8 @@
 //  * Capacity is clamped to [1, kMaxCapacity] (2^30: the largest scaled
 //    window, RFC 7323 section 2.3), so every tracked byte is within 2^31 of
 //    rcv_nxt() and SeqNum comparisons hold.
-//  * No exceptions; allocation only in the constructor and set_capacity().
+//  * No exceptions; allocation only at the first store (after construction
+//    or release()) and in set_capacity().
 #pragma once
 
 #include <cstddef>
@@ -83,6 +85,9 @@ public:
     // shrink an advertised window (RFC 9293 section 3.8.6).
     void set_capacity(std::size_t capacity);
     std::size_t capacity() const { return cap_; }
+    // Frees the ring if nothing is held (true); the capacity stays.
+    bool release();
+    bool allocated() const { return buf_ != nullptr; }
 
     // Empties the buffer (readable and OOO data); the next expected byte is rcv_nxt.
     void reset(SeqNum rcv_nxt);

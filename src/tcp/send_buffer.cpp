@@ -7,16 +7,25 @@
 
 namespace uinet::tcp {
 
-SendBuffer::SendBuffer(std::size_t capacity) {
-    cap_ = std::min(capacity, kMaxCapacity);
-    if (cap_ > 0) buf_ = std::make_unique<std::uint8_t[]>(cap_);
+SendBuffer::SendBuffer(std::size_t capacity) { cap_ = std::min(capacity, kMaxCapacity); }
+
+bool SendBuffer::release() {
+    if (size_ != 0) return false;
+    buf_.reset();
+    start_ = 0;
+    return true;
 }
 
 void SendBuffer::set_capacity(std::size_t capacity) {
     const std::size_t want = std::clamp(capacity, size_, kMaxCapacity);
     if (want == cap_) return;
+    if (!buf_) {  // nothing held, nothing allocated yet
+        cap_ = want;
+        start_ = 0;
+        return;
+    }
     std::unique_ptr<std::uint8_t[]> fresh;
-    if (want > 0) fresh = std::make_unique<std::uint8_t[]>(want);
+    if (want > 0) fresh = std::make_unique_for_overwrite<std::uint8_t[]>(want);
     // Linearise the held bytes at the start of the new ring.
     std::size_t done = 0;
     for_each_span(head_seq_, size_, [&](Bytes piece) {
@@ -37,6 +46,7 @@ void SendBuffer::reset(SeqNum first_seq) {
 std::size_t SendBuffer::append(Bytes data) {
     const std::size_t n = std::min(data.size(), free_space());
     if (n == 0) return 0;
+    if (!buf_) buf_ = std::make_unique_for_overwrite<std::uint8_t[]>(cap_);  // first byte: allocate now
     std::size_t tail = start_ + size_;
     if (tail >= cap_) tail -= cap_;
     const std::size_t first = std::min(n, cap_ - tail);

@@ -1,8 +1,10 @@
 // tcp/send_buffer.hpp — the send side's byte stream, indexed by sequence number.
 //
 // Contract (DESIGN.md principle 8):
-//  * A ring of `capacity()` bytes, allocated when the capacity is set (at
-//    construction or by set_capacity), never per segment. It holds the bytes
+//  * A ring of `capacity()` bytes, allocated (not zero-filled) when the
+//    first byte is appended, never per segment; release() gives the memory
+//    back while nothing is held (a connection in TIME-WAIT keeps no buffer),
+//    and the next append allocates again. It holds the bytes
 //    [head_seq(), end_seq()): everything written by the application and not
 //    yet acknowledged, sent or not. Which of them were sent is the TCB's
 //    business (snd_una/snd_nxt); any held range can be read again, so a
@@ -23,8 +25,8 @@
 //  * Sequence numbers given from far outside the held range (more than 2^31
 //    away) compare as the modulo arithmetic says; callers pass numbers from
 //    the live window.
-//  * No exceptions; the only allocation is in the constructor and
-//    set_capacity().
+//  * No exceptions; the only allocations are the ring's (first append after
+//    construction or release(), and set_capacity()).
 #pragma once
 
 #include <cstddef>
@@ -51,6 +53,9 @@ public:
     // their sequence numbers are kept. Allocates when the size changes.
     void set_capacity(std::size_t capacity);
     std::size_t capacity() const { return cap_; }
+    // Frees the ring if nothing is held (true); the capacity stays.
+    bool release();
+    bool allocated() const { return buf_ != nullptr; }
 
     // Empties the buffer; the next appended byte will carry first_seq.
     void reset(SeqNum first_seq);

@@ -142,6 +142,10 @@ public:
     bool writable() const;
     std::size_t send_space() const;
     std::size_t bytes_readable() const { return rcvbuf_.readable(); }
+    // Memory the connection's two buffers hold right now.
+    std::size_t buffer_bytes() const {
+        return (sndbuf_.allocated() ? sndbuf_.capacity() : 0) + (rcvbuf_.allocated() ? rcvbuf_.capacity() : 0);
+    }
     bool orphaned() const { return orphaned_; }
     bool write_closed() const { return fin_queued_; }
     TcpInfo info() const;

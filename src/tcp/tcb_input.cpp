@@ -559,6 +559,10 @@ void Tcb::enter_time_wait(Instant now) {
     state_ = TcpState::time_wait;
     rto_at_ = persist_at_ = keep_at_ = delack_at_ = Instant::never();
     close_at_ = now + cfg_.msl * 2;
+    // Everything sent was acknowledged (our FIN too): TIME-WAIT needs no
+    // buffer. Unread data, if any, stays for the application to read.
+    sndbuf_.release();
+    rcvbuf_.release();
     ++ctr_.time_wait_enter;
     sink_.notify(*this, tcb_event::time_wait | tcb_event::hangup);
 }

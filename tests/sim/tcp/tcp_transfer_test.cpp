@@ -96,6 +96,12 @@ TEST(SimTcp, CleanTransferOneMegabyte) {
     EXPECT_EQ(t.received, t.size);
     EXPECT_FALSE(t.corrupt);
     EXPECT_TRUE(t.eof);
+    // The sender closed first and sits in TIME-WAIT, holding no buffer.
+    p.run_for(Duration::seconds(1));
+    ASSERT_EQ(p.a->tcp_layer().time_wait_count(), 1u);
+    for (tcp::TcbId id = 1; id < 4; ++id)
+        if (const tcp::Tcb* tw = p.a->tcp_layer().tcb(id); tw && tw->state() == tcp::TcpState::time_wait)
+            EXPECT_EQ(tw->buffer_bytes(), 0u);
     p.run_for(Duration::seconds(200));  // FIN exchange, TIME-WAIT expiry
     EXPECT_EQ(p.a->tcp_layer().tcb_count(), 0u);
     EXPECT_EQ(p.b->tcp_layer().tcb_count(), 0u);

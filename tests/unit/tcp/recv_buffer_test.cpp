@@ -235,8 +235,12 @@ TEST(RecvBuffer, SteadyStateDoesNotAllocate) {
     rb.reset(SeqNum(1));
     auto seg = pattern(500);
     std::vector<std::uint8_t> out(2000);
-    const std::size_t before = uinet_test::allocation_count();
+    // The first stored byte allocates the ring; nothing after that does.
     SeqNum s(1);
+    rb.insert(s, seg);
+    rb.read(out);
+    s = s + 500;
+    const std::size_t before = uinet_test::allocation_count();
     for (int i = 0; i < 50; ++i) {
         rb.insert(s + 500, seg);  // OOO first
         rb.insert(s + 1500, seg);
@@ -415,4 +419,28 @@ TEST(RecvBuffer, ShuffledPiecesReassembleExactly) {
         ASSERT_EQ(rb.stats().bytes_in_order, len);
         ASSERT_EQ(rb.stats().duplicate_bytes, 0u);
     }
+}
+
+TEST(RecvBuffer, AllocatesAtFirstStoreAndReleasesWhenEmpty) {
+    RecvBuffer b(4096);
+    b.reset(SeqNum(500));
+    EXPECT_FALSE(b.allocated());
+    EXPECT_EQ(b.window(), 4096u);
+    std::vector<std::uint8_t> data(1000);
+    for (std::size_t i = 0; i < data.size(); ++i) data[i] = static_cast<std::uint8_t>(i * 7);
+    // Out of order first: held, so no release.
+    b.insert(SeqNum(1000), Bytes(data).subspan(500));
+    EXPECT_TRUE(b.allocated());
+    EXPECT_FALSE(b.release());
+    b.insert(SeqNum(500), Bytes(data).first(500));
+    EXPECT_EQ(b.readable(), 1000u);
+    EXPECT_FALSE(b.release());
+    std::vector<std::uint8_t> out(1000);
+    EXPECT_EQ(b.read(out), 1000u);
+    EXPECT_EQ(out, data);
+    EXPECT_TRUE(b.release());
+    EXPECT_FALSE(b.allocated());
+    b.insert(SeqNum(1500), Bytes(data).first(10));
+    EXPECT_EQ(b.read(out), 10u);
+    EXPECT_TRUE(std::equal(out.begin(), out.begin() + 10, data.begin()));
 }

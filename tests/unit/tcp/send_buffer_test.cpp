@@ -153,6 +153,8 @@ TEST(SendBuffer, SteadyStateDoesNotAllocate) {
     sb.reset(SeqNum(1));
     auto chunk = pattern(1000);
     std::vector<std::uint8_t> out(1460);
+    sb.append(chunk);  // the first byte allocates the ring; nothing after that does
+    sb.ack(sb.end_seq());
     const std::size_t before = uinet_test::allocation_count();
     for (int i = 0; i < 100; ++i) {
         sb.append(chunk);
@@ -160,4 +162,29 @@ TEST(SendBuffer, SteadyStateDoesNotAllocate) {
         sb.ack(sb.head_seq() + 900);
     }
     EXPECT_EQ(uinet_test::allocation_count(), before);
+}
+
+TEST(SendBuffer, AllocatesAtFirstAppendAndReleasesWhenEmpty) {
+    SendBuffer b(4096);
+    b.reset(SeqNum(1000));
+    EXPECT_FALSE(b.allocated());
+    EXPECT_EQ(b.free_space(), 4096u);
+    b.set_capacity(8192);  // no memory yet: just the number changes
+    EXPECT_FALSE(b.allocated());
+    EXPECT_EQ(b.capacity(), 8192u);
+    std::vector<std::uint8_t> data(3000);
+    for (std::size_t i = 0; i < data.size(); ++i) data[i] = static_cast<std::uint8_t>(i * 3);
+    EXPECT_EQ(b.append(data), 3000u);
+    EXPECT_TRUE(b.allocated());
+    EXPECT_FALSE(b.release());  // bytes held: refused
+    EXPECT_TRUE(b.allocated());
+    b.ack(SeqNum(4000));
+    EXPECT_TRUE(b.release());
+    EXPECT_FALSE(b.allocated());
+    EXPECT_EQ(b.capacity(), 8192u);
+    // Usable again after a release, with sequence numbers continuing.
+    EXPECT_EQ(b.append(data), 3000u);
+    std::vector<std::uint8_t> out(3000);
+    ASSERT_TRUE(b.copy(SeqNum(4000), out));
+    EXPECT_EQ(out, data);
 }
