@@ -215,6 +215,7 @@ struct uinet_instance_cfg {
 #define UINET_EPROTOTYPE EPROTOTYPE
 #define UINET_ENXIO ENXIO
 #define UINET_EPERM EPERM
+#define UINET_ENOENT ENOENT
 
 /* ---- instances ------------------------------------------------------------ */
 
@@ -299,6 +300,123 @@ int uinet_sosetupcall(struct uinet_socket* so, uinet_upcall_t fn, void* arg);
  * NEGATIVE errno value: -UINET_EINVAL, -UINET_EDEADLK (on an instance's
  * thread with a timeout), -UINET_ECANCELED (an instance stopped). */
 int uinet_sowait(struct uinet_socket** socks, int n, int* events, int timeout_ms);
+
+/* ---- transparent proxying ---------------------------------------------------
+ *
+ * libuinet's features for transparent proxies (docs/c-api.md, "Transparent
+ * proxying"): promiscuous sockets that bind and accept any address and
+ * port, a per-socket transmit interface, per-connection L2 information
+ * (MACs and VLAN tag stack), and SYN filters whose verdict may be deferred.
+ * SYNs to addresses that are not the instance's reach it only on
+ * promiscuous interfaces (uinet_if_set_promisc). */
+
+#define UINET_IN_L2INFO_ADDR_MAX 6
+#define UINET_IN_L2INFO_MAX_TAGS 16
+/* inl2i_flags: on uinet_setl2info(), accept SYNs with any tag stack (the
+ * tags given restrict nothing). */
+#define UINET_INL2I_TAG_ANY 0x01
+
+/* A VLAN tag stack, outermost first. Each tag is (TPID << 16) | TCI in host
+ * byte order: 0x81000064 is an 802.1Q C-tag with VID 100, 0x88a800c8 an
+ * 802.1ad S-tag with VID 200. */
+struct uinet_in_l2tagstack {
+    uint16_t inl2t_cnt;
+    uint32_t inl2t_tags[UINET_IN_L2INFO_MAX_TAGS];
+};
+
+/* A connection's L2 information from this side: local = the MAC we send
+ * from (for an accepted connection, the destination MAC of its SYN),
+ * foreign = the peer's MAC. */
+struct uinet_in_l2info {
+    uint8_t inl2i_local_addr[UINET_IN_L2INFO_ADDR_MAX];
+    uint8_t inl2i_foreign_addr[UINET_IN_L2INFO_ADDR_MAX];
+    uint16_t inl2i_flags; /* UINET_INL2I_* */
+    struct uinet_in_l2tagstack inl2i_tagstack;
+};
+
+/* Addresses and ports in network byte order. */
+struct uinet_in_conninfo {
+    struct uinet_in_addr inc_laddr; /* the address the peer dialled */
+    uint16_t inc_lport;
+    struct uinet_in_addr inc_faddr;
+    uint16_t inc_fport;
+};
+
+/* SYN filter verdicts. */
+#define UINET_SYNF_ACCEPT 0
+#define UINET_SYNF_REJECT_RST 1    /* RST, ACK = the peer's ISN + 1 */
+#define UINET_SYNF_REJECT_SILENT 2 /* nothing is sent, no state is kept */
+#define UINET_SYNF_DEFER 3         /* decide later: uinet_synfilter_deferral_deliver() */
+
+typedef uint64_t uinet_synf_deferral_t; /* opaque; 0 = none */
+
+/* What a SYN filter sees of a new SYN. */
+struct uinet_synf_info {
+    struct uinet_in_conninfo inc;
+    struct uinet_in_l2info l2i;
+    uinet_if_t ifindex;      /* the interface it arrived on */
+    uint32_t irs;            /* the peer's ISN */
+    uint16_t window;
+    uint16_t mss;            /* MSS option; 0 = absent */
+    int16_t wscale;          /* window scale option; -1 = absent */
+    uint8_t sack_permitted;
+    uint8_t has_timestamps;
+    uint32_t tsval, tsecr;   /* if has_timestamps */
+    /* The handle this SYN waits under if the filter returns
+     * UINET_SYNF_DEFER; 0 when the listener already holds max_deferred
+     * SYNs (DEFER then means the configured overflow verdict). */
+    uinet_synf_deferral_t deferral;
+};
+
+/* Runs on the instance's thread for each new SYN to the listener, before
+ * any connection state exists; returns a UINET_SYNF_* verdict (any other
+ * value counts as UINET_SYNF_REJECT_SILENT). It must not close the
+ * listener's socket. */
+typedef int (*uinet_synfilter_callback_t)(struct uinet_socket* listener, void* arg,
+                                          const struct uinet_synf_info* info);
+
+/* Bounds of deferral, per listener. */
+struct uinet_synf_cfg {
+    uint32_t max_deferred;  /* SYNs waiting for a verdict at once */
+    int overflow_verdict;   /* for DEFER beyond max_deferred (not DEFER) */
+    uint32_t timeout_ms;    /* a deferral's lifetime (> 0) */
+    int timeout_verdict;    /* applied when it runs out (not DEFER) */
+};
+
+/* Marks a socket promiscuous, before bind: it may then bind any address,
+ * local or not, and any port (port 0: every port). Listening, it accepts
+ * SYNs to that address and port, and its connections answer as the host
+ * the peer dialled (the SYN's MACs swapped, its tags, its interface).
+ * txif, if not 0, is the socket's transmit interface (uinet_sosettxif). */
+int uinet_make_socket_promiscuous(struct uinet_socket* so, uinet_if_t txif);
+/* Sends the socket's segments by this interface, bypassing routing (0:
+ * routing again). */
+int uinet_sosettxif(struct uinet_socket* so, uinet_if_t txif);
+/* The connection's L2 info: its SYN's (accepted sockets) or what was set.
+ * UINET_ENOENT if there is none. */
+int uinet_getl2info(struct uinet_socket* so, struct uinet_in_l2info* l2i);
+/* Before connect: every segment leaves with exactly these MACs and tags,
+ * without ARP. Before or after listen: the listener takes only SYNs with
+ * this tag stack, unless UINET_INL2I_TAG_ANY (a listener only needs the tag
+ * stack; MACs of all zeros set nothing for connect). */
+int uinet_setl2info(struct uinet_socket* so, const struct uinet_in_l2info* l2i);
+
+/* Installs (callback != NULL) or removes the listener's SYN filter. */
+int uinet_synfilter_install(struct uinet_socket* so, uinet_synfilter_callback_t callback, void* arg);
+void uinet_synfilter_default_cfg(struct uinet_synf_cfg* cfg); /* 256, SILENT, 10000 ms, SILENT */
+/* Sets the listener's deferral bounds (applies to the installed filter
+ * and any installed later). */
+int uinet_synfilter_setcfg(struct uinet_socket* so, const struct uinet_synf_cfg* cfg);
+/* The verdict (ACCEPT, REJECT_RST or REJECT_SILENT) on a deferred SYN,
+ * from any thread, including inside upcalls and filters. so is any socket
+ * of the instance (usually the listener). UINET_ENOENT if the handle is
+ * stale (decided, timed out, or its listener closed). */
+int uinet_synfilter_deferral_deliver(struct uinet_socket* so, uinet_synf_deferral_t deferral, int verdict);
+
+/* Interfaces are numbered 1, 2, ... in the order they were created. A
+ * promiscuous interface accepts frames for any MAC, any tag stack and any
+ * IP address. */
+int uinet_if_set_promisc(uinet_instance_t* inst, uinet_if_t ifidx, int promisc);
 
 #ifdef __cplusplus
 }

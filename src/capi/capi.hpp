@@ -161,6 +161,10 @@ struct uinet_socket {
     // The user's upcall: touched on the stack thread only.
     uinet_upcall_t upcall = nullptr;
     void* upcall_arg = nullptr;
+    // The SYN filter (stack thread only).
+    uinet_synfilter_callback_t synf = nullptr;
+    void* synf_arg = nullptr;
+    uinet::tcp::SynFilterConfig synf_cfg;
 
     bool is_tcp() const { return type == UINET_SOCK_STREAM; }
 };
@@ -172,6 +176,14 @@ namespace uinet::capi {
 template <class F>
 int run_socket_op(uinet_socket* so, F&& f) {
     if (so->inst->stack->on_stack_thread()) return so->nonblocking.load() ? guarded(f) : EDEADLK;
+    return so->inst->exec(std::forward<F>(f));
+}
+
+// Runs f on the stack thread whatever the socket's mode: directly when
+// already there (it never waits), else exec().
+template <class F>
+int run_anywhere(uinet_socket* so, F&& f) {
+    if (so->inst->stack->on_stack_thread()) return guarded(f);
     return so->inst->exec(std::forward<F>(f));
 }
 

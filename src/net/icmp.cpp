@@ -114,6 +114,7 @@ void NetLayer::input_icmp(Instant now, Interface& /*ifc*/, const Ipv4Rx& rx, Pac
         err.src = Ipv4Addr(load_be32(&q[12]));
         err.dst = Ipv4Addr(load_be32(&q[16]));
         err.quoted_l4 = Bytes{q.data() + ihl, qlen - ihl};
+        err.l2 = rx.l2;
         if (Ipv4Handler* h = handlers_[q[9]]) h->on_icmp_error(now, err);
         return;
     }

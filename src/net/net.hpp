@@ -51,6 +51,7 @@ struct IcmpErrorRx {
     Ipv4Addr reporter;          // who sent the ICMP message
     Ipv4Addr src, dst;          // addresses of the quoted original datagram
     Bytes quoted_l4;            // at least the first 8 bytes of its L4 header
+    const L2Info* l2 = nullptr; // the frame that carried the ICMP message
 };
 
 enum class Delivery : std::uint8_t { delivered, no_listener, dropped };

@@ -255,6 +255,55 @@ std::optional<tcp::TcpState> TcpSockets::state(SocketId id) const {
     return c->state();
 }
 
+Result<void, tcp::ProxyError> TcpSockets::set_promiscuous(SocketId id, bool on) {
+    auto t = tcb_id(id);
+    if (!t) return Err{tcp::ProxyError::bad_socket};
+    return tcp_.set_promiscuous(*t, on);
+}
+
+bool TcpSockets::promiscuous(SocketId id) const {
+    auto t = tcb_id(id);
+    return t && tcp_.promiscuous(*t);
+}
+
+Result<void, tcp::ProxyError> TcpSockets::set_tx_interface(SocketId id, net::IfIndex ifindex) {
+    auto t = tcb_id(id);
+    if (!t) return Err{tcp::ProxyError::bad_socket};
+    return tcp_.set_tx_interface(*t, ifindex);
+}
+
+Result<void, tcp::ProxyError> TcpSockets::set_l2info(SocketId id, const tcp::ConnL2& l2) {
+    auto t = tcb_id(id);
+    if (!t) return Err{tcp::ProxyError::bad_socket};
+    return tcp_.set_l2info(*t, l2);
+}
+
+Result<tcp::ConnL2, tcp::ProxyError> TcpSockets::l2info(SocketId id) const {
+    auto t = tcb_id(id);
+    if (!t) return Err{tcp::ProxyError::bad_socket};
+    auto l2 = tcp_.l2info(*t);
+    if (!l2) return Err{tcp::ProxyError::not_found};
+    return *l2;
+}
+
+Result<void, tcp::ProxyError> TcpSockets::set_listen_vlans(SocketId id, const std::optional<wire::VlanStack>& vlans) {
+    auto t = tcb_id(id);
+    if (!t) return Err{tcp::ProxyError::bad_socket};
+    return tcp_.set_listen_vlans(*t, vlans);
+}
+
+Result<void, tcp::ProxyError> TcpSockets::set_syn_filter(SocketId id, SynFilterFn fn, const tcp::SynFilterConfig& cfg) {
+    auto t = tcb_id(id);
+    if (!t) return Err{tcp::ProxyError::bad_socket};
+    tcp::SynFilter f;
+    if (fn) f = [id, fn = std::move(fn)](const tcp::SynInfo& info) { return fn(id, info); };
+    return tcp_.set_syn_filter(*t, std::move(f), cfg);
+}
+
+Result<void, tcp::VerdictError> TcpSockets::deliver_syn_verdict(Instant now, tcp::SynHandle h, tcp::SynVerdict v) {
+    return tcp_.deliver_syn_verdict(now, h, v);
+}
+
 void TcpSockets::tcp_event(std::uint64_t owner, std::uint32_t ev) {
     std::uint32_t out = 0;
     if (ev & tcp::tcb_event::readable) out |= event::readable;

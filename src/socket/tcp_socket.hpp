@@ -7,9 +7,15 @@
 // a connection to accept, or an error), writable (room in the send buffer,
 // or connect() finished), error, hangup. All calls belong to the stack's
 // thread; other threads go through Stack::call().
+//
+// Transparent-proxy features (libuinet's; docs/sockets.md): promiscuous
+// sockets, a per-socket transmit interface, per-connection L2 info (MACs
+// and VLAN tags), listeners restricted to a tag stack, and SYN filters
+// with verdicts the application may defer.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 
 #include "base/result.hpp"
@@ -73,6 +79,32 @@ public:
     // SO_ERROR: the pending error as an errno value (0 = none).
     int error(SocketId id) const;
     std::optional<tcp::TcpState> state(SocketId id) const;
+
+    // --- transparent-proxy features ---
+    // Before bind: the socket may bind any address, local or not, and any
+    // port; bound with port 0 it listens on every port. Connections it
+    // accepts are promiscuous too and answer with their SYN's L2 header.
+    Result<void, tcp::ProxyError> set_promiscuous(SocketId id, bool on = true);
+    bool promiscuous(SocketId id) const;
+    // libuinet's uinet_sosettxif: segments leave by this interface,
+    // bypassing routing (0: routing again).
+    Result<void, tcp::ProxyError> set_tx_interface(SocketId id, net::IfIndex ifindex);
+    // Before connect: every segment (SYN, data, retransmissions, RSTs)
+    // leaves with exactly these MACs and tags, without ARP.
+    Result<void, tcp::ProxyError> set_l2info(SocketId id, const tcp::ConnL2& l2);
+    // The connection's L2 info: its SYN's for an accepted socket, what was
+    // set for an outbound one (not_found if none).
+    Result<tcp::ConnL2, tcp::ProxyError> l2info(SocketId id) const;
+    // A listener that takes only SYNs carrying exactly this tag stack
+    // (nullopt: any, the default).
+    Result<void, tcp::ProxyError> set_listen_vlans(SocketId id, const std::optional<wire::VlanStack>& vlans);
+    // Called on the stack's thread for each new SYN to the listener, before
+    // any state exists (tcp/proxy.hpp). An empty fn removes the filter.
+    using SynFilterFn = std::function<tcp::SynVerdict(SocketId listener, const tcp::SynInfo& info)>;
+    Result<void, tcp::ProxyError> set_syn_filter(SocketId id, SynFilterFn fn, const tcp::SynFilterConfig& cfg = {});
+    // The verdict on a deferred SYN (accept, reject_rst, reject_silent).
+    // From other threads: Stack::post_syn_verdict().
+    Result<void, tcp::VerdictError> deliver_syn_verdict(Instant now, tcp::SynHandle h, tcp::SynVerdict v);
 
     void tcp_event(std::uint64_t owner, std::uint32_t events) override;
 

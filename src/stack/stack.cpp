@@ -120,6 +120,14 @@ void Stack::post(std::function<void()> fn) {
     });
 }
 
+void Stack::post_syn_verdict(tcp::SynHandle h, tcp::SynVerdict v) {
+    if (on_stack_thread()) {
+        (void)tcp_sockets_.deliver_syn_verdict(now_, h, v);
+        return;
+    }
+    post([this, h, v] { (void)tcp_sockets_.deliver_syn_verdict(now_, h, v); });
+}
+
 void Stack::run() {
     mailbox_.open();
     loop_thread_.store(std::this_thread::get_id(), std::memory_order_release);

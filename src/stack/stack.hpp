@@ -86,6 +86,10 @@ public:
     template <class F>
     auto call(F&& f) -> Result<std::conditional_t<std::is_void_v<std::invoke_result_t<F>>, bool, std::invoke_result_t<F>>, CallError>;
     bool on_stack_thread() const;
+    // A deferred SYN's verdict from any thread: applied at once on the
+    // stack's thread, else posted to the mailbox (applied at the next
+    // iteration; a stale handle is then counted, tcp.synf_stale_verdict).
+    void post_syn_verdict(tcp::SynHandle h, tcp::SynVerdict v);
 
     // A descriptor readable when the stack has work (mailbox or devices).
     int event_fd() const { return epfd_; }
@@ -163,6 +167,7 @@ void Stack::visit_counters(F&& f) const {
     tcp_.counters().visit([&](const char* n, std::uint64_t v) { f("tcp", n, v); });
     f("tcp", "connections", tcp_.connections());
     f("tcp", "time_wait_now", tcp_.time_wait_count());
+    f("tcp", "synf_deferred_now", tcp_.deferred_syns());
     const net::ReassemblyStats& r = net_.reassembly_stats();
     f("reassembly", "fragments_in", r.fragments_in);
     f("reassembly", "datagrams_done", r.datagrams_done);

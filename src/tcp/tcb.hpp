@@ -77,6 +77,7 @@ public:
         key_.raddr = addr;
         key_.rport = port;
     }
+    void set_vlan(std::uint32_t vlan_id) { key_.vlan = vlan_id; }
     void set_listen() { state_ = TcpState::listen; }
     // Ends the TCB at once without a segment (TIME-WAIT budget, listener
     // teardown); reports `closed` like any other end.

@@ -38,13 +38,17 @@ int to_errno(ConnectError e) {
 
 namespace {
 SipKey random_key(Random& r) { return SipKey{r.u64(), r.u64()}; }
+SipKey derive_key(const SipKey& k) { return SipKey{siphash13_u64(k, 0x766c616e), siphash13_u64(k, 0x6964)}; }
 }  // namespace
 
 TcpLayer::TcpLayer(net::NetLayer& net, Random& random, const TcpConfig& cfg)
     : net_(net),
       random_(random),
       cfg_(cfg),
-      conns_(KeyHash{random_key(random)}),
+      table_key_(random_key(random)),
+      conns_(KeyHash{table_key_}),
+      vlan_ids_(derive_key(table_key_)),
+      deferred_(KeyHash{table_key_}),
       wheel_(Instant::from_ns(0)),
       isn_(random_key(random)),
       ports_picker_(random_key(random), cfg.ephemeral_low, cfg.ephemeral_high) {
@@ -123,12 +127,24 @@ bool TcpLayer::port_conflict(Ipv4Addr addr, Port port, bool reuse, TcbId self, b
     return false;
 }
 
+bool TcpLayer::bound(TcbId id) const {
+    const Tcb* t = tcb(id);
+    return t && (!t->key().lport.is_any() || slots_[id - 1].any_port);
+}
+
 Result<void, BindError> TcpLayer::bind(TcbId id, Endpoint local, bool reuse, bool reuse_port) {
     Tcb* t = tcb(id);
     if (!t || t->state() != TcpState::closed) return Err{BindError::invalid};
-    if (!t->key().lport.is_any()) return Err{BindError::already_bound};
-    if (!local.addr.is_any() && !net_.is_local(local.addr)) return Err{BindError::address_not_available};
-    if (local.port.is_any()) {
+    if (bound(id)) return Err{BindError::already_bound};
+    const bool promisc = slot(id)->promisc;
+    if (local.addr.is_broadcast() || local.addr.is_multicast()) return Err{BindError::address_not_available};
+    if (!local.addr.is_any() && !promisc && !net_.is_local(local.addr)) return Err{BindError::address_not_available};
+    if (local.port.is_any() && promisc) {
+        // A promiscuous socket bound with port 0 takes every port (it sits
+        // in the port-0 bucket, which no other socket uses).
+        if (port_conflict(local.addr, local.port, reuse, id, reuse_port)) return Err{BindError::address_in_use};
+        slot(id)->any_port = true;
+    } else if (local.port.is_any()) {
         for (std::uint32_t tries = 0; tries < 65536; ++tries) {
             std::uint32_t span = static_cast<std::uint32_t>(cfg_.ephemeral_high - cfg_.ephemeral_low) + 1;
             Port p(static_cast<std::uint16_t>(cfg_.ephemeral_low + random_.below(span)));
@@ -154,7 +170,7 @@ Result<void, BindError> TcpLayer::bind(TcbId id, Endpoint local, bool reuse, boo
 Result<void, ListenError> TcpLayer::listen(TcbId id, std::size_t backlog) {
     Tcb* t = tcb(id);
     if (!t || (t->state() != TcpState::closed && t->state() != TcpState::listen)) return Err{ListenError::invalid_state};
-    if (t->key().lport.is_any()) {
+    if (!bound(id)) {
         if (!bind(id, Endpoint{Ipv4Addr::any(), Port(0)}, false)) return Err{ListenError::invalid_state};
     }
     t->set_listen();
@@ -184,25 +200,46 @@ bool TcpLayer::accept_ready(TcbId lid) const {
     return it != listeners_.end() && !it->second.accept_q.empty();
 }
 
-TcbId TcpLayer::find_listener(const ConnKey& key) const {
-    // The most specific listener: bound to the address, else a wildcard.
-    // Several SO_REUSEPORT listeners on the same address share the
-    // connections: a keyed hash of the 4-tuple picks one, so a SYN and its
-    // retransmissions always reach the same listener.
-    auto it = ports_.find(key.lport.value());
+TcbId TcpLayer::find_listener(const ConnKey& key, bool local) const {
+    // Precedence: a listener on the port (bound to the address, else a
+    // wildcard), then an any-port promiscuous listener (bound to the
+    // address, else the catch-all).
+    if (TcbId id = find_in_bucket(key.lport.value(), key, local)) return id;
+    return find_in_bucket(0, key, local);
+}
+
+TcbId TcpLayer::find_in_bucket(std::uint16_t port, const ConnKey& key, bool local) const {
+    // The most specific listener: bound to the address, else a wildcard;
+    // at each level one restricted to the segment's tag stack before one
+    // that takes any. Several SO_REUSEPORT listeners of the same rank share
+    // the connections: a keyed hash of the 4-tuple picks one, so a SYN and
+    // its retransmissions always reach the same listener. A destination
+    // that is not ours is for promiscuous listeners only.
+    auto it = ports_.find(port);
     if (it == ports_.end()) return 0;
-    std::uint32_t exact = 0, wildcard = 0;
-    for (TcbId id : it->second) {
+    auto rank = [&](TcbId id) -> int {
         const Tcb* t = tcb(id);
-        if (!t || t->state() != TcpState::listen) continue;
-        if (t->key().laddr == key.laddr)
-            ++exact;
-        else if (t->key().laddr.is_any())
-            ++wildcard;
+        if (!t || t->state() != TcpState::listen) return -1;
+        const Slot& s = slots_[id - 1];
+        if (!local && !s.promisc) return -1;
+        if (s.listen_vlan && *s.listen_vlan != key.vlan) return -1;
+        const int tags = s.listen_vlan ? 1 : 0;
+        if (t->key().laddr == key.laddr) return 2 + tags;
+        if (t->key().laddr.is_any()) return tags;
+        return -1;
+    };
+    int best = -1;
+    std::uint32_t n = 0;
+    for (TcbId id : it->second) {
+        const int r = rank(id);
+        if (r > best) {
+            best = r;
+            n = 1;
+        } else if (r == best && r >= 0) {
+            ++n;
+        }
     }
-    const std::uint32_t n = exact > 0 ? exact : wildcard;
-    if (n == 0) return 0;
-    const Ipv4Addr want = exact > 0 ? key.laddr : Ipv4Addr::any();
+    if (best < 0) return 0;
     std::uint32_t pick = 0;
     if (n > 1) {
         const std::uint64_t h =
@@ -211,25 +248,37 @@ TcbId TcpLayer::find_listener(const ConnKey& key) const {
         pick = static_cast<std::uint32_t>(h % n);
     }
     for (TcbId id : it->second) {
-        const Tcb* t = tcb(id);
-        if (!t || t->state() != TcpState::listen || t->key().laddr != want) continue;
+        if (rank(id) != best) continue;
         if (pick-- == 0) return id;
     }
     return 0;
 }
 
-std::uint16_t TcpLayer::mss_for(Ipv4Addr dst) const {
-    // RFC 9293 3.7.1 / RFC 6691: MSS = MTU - 20 (IP) - 20 (TCP).
-    auto hop = const_cast<net::NetLayer&>(net_).routes().lookup(dst);
+std::uint16_t TcpLayer::mss_for(Ipv4Addr dst, net::IfIndex ifindex) const {
+    // RFC 9293 3.7.1 / RFC 6691: MSS = MTU - 20 (IP) - 20 (TCP), from the
+    // interface the connection sends on (forced, else routed).
+    net::NetLayer& net = const_cast<net::NetLayer&>(net_);
+    if (ifindex == 0)
+        if (auto hop = net.routes().lookup(dst)) ifindex = hop->ifindex;
     std::uint32_t mtu = 1500;
-    if (hop)
-        if (const net::Interface* i = const_cast<net::NetLayer&>(net_).interface(hop->ifindex)) mtu = i->mtu();
+    if (const net::Interface* i = ifindex != 0 ? net.interface(ifindex) : nullptr) mtu = i->mtu();
     return static_cast<std::uint16_t>(std::min<std::uint32_t>(mtu, 65535) - 40);
 }
 
-std::optional<Port> TcpLayer::pick_port(Ipv4Addr laddr, Endpoint remote) {
+const wire::VlanStack& TcpLayer::tx_vlans(const Slot& s, Ipv4Addr dst) const {
+    static const wire::VlanStack kUntagged{};
+    if (s.l2_tx) return s.l2.vlans;
+    net::NetLayer& net = const_cast<net::NetLayer&>(net_);
+    net::IfIndex ifindex = s.tx_if;
+    if (ifindex == 0)
+        if (auto hop = net.routes().lookup(dst)) ifindex = hop->ifindex;
+    const net::Interface* i = ifindex != 0 ? net.interface(ifindex) : nullptr;
+    return i ? i->config().vlans : kUntagged;
+}
+
+std::optional<Port> TcpLayer::pick_port(Ipv4Addr laddr, Endpoint remote, std::uint32_t vlan) {
     return ports_picker_.pick(laddr, remote.addr, remote.port, [&](Port p) {
-        if (conns_.find(ConnKey{laddr, remote.addr, p, remote.port})) return true;
+        if (conns_.find(ConnKey{laddr, remote.addr, p, remote.port, vlan})) return true;
         return port_conflict(laddr, p, false, 0);
     });
 }
@@ -242,25 +291,41 @@ Result<void, ConnectError> TcpLayer::connect(Instant now, TcbId id, Endpoint rem
     if (t->state() != TcpState::closed) return Err{ConnectError::already_connected};
     if (remote.addr.is_any() || remote.port.is_any() || remote.addr.is_broadcast() || remote.addr.is_multicast())
         return Err{ConnectError::invalid_address};
+    Slot& s = *slot(id);
     Ipv4Addr laddr = t->key().laddr;
-    if (laddr.is_any()) laddr = net_.select_source(remote.addr);
+    if (laddr.is_any() && s.tx_if != 0) {
+        if (const net::Interface* i = net_.interface(s.tx_if)) laddr = i->source_for(remote.addr);
+    } else if (laddr.is_any()) {
+        laddr = net_.select_source(remote.addr);
+    }
     if (laddr.is_any()) return Err{ConnectError::no_route};
+    // The connection is keyed on the tag stack it sends with: the replies
+    // come back with it.
+    const std::uint32_t vlan = vlan_ids_.acquire(tx_vlans(s, remote.addr));
     Port lport = t->key().lport;
-    const bool was_bound = !lport.is_any();
-    if (!was_bound) {
-        auto p = pick_port(laddr, remote);
-        if (!p) return Err{ConnectError::no_ports};
+    const bool was_bound = !lport.is_any() || s.any_port;
+    if (lport.is_any()) {
+        auto p = pick_port(laddr, remote, vlan);
+        if (!p) {
+            vlan_ids_.release(vlan);
+            return Err{ConnectError::no_ports};
+        }
         lport = *p;
     }
-    ConnKey key{laddr, remote.addr, lport, remote.port};
-    if (conns_.find(key)) return Err{ConnectError::address_not_available};
+    ConnKey key{laddr, remote.addr, lport, remote.port, vlan};
+    if (conns_.find(key)) {
+        vlan_ids_.release(vlan);
+        return Err{ConnectError::address_not_available};
+    }
     if (was_bound) unlink_port(id);
+    s.any_port = false;
     t->set_local(laddr, lport);
     t->set_remote(remote.addr, remote.port);
+    t->set_vlan(vlan);
     link_port(id);
     conns_.insert(key, id);
-    slot(id)->in_table = true;
-    t->connect(now, isn_.next(now, laddr, lport, remote.addr, remote.port), mss_for(remote.addr));
+    s.in_table = true;
+    t->connect(now, isn_.next(now, laddr, lport, remote.addr, remote.port), mss_for(remote.addr, s.tx_if));
     touch(id);
     return {};
 }
@@ -279,6 +344,7 @@ void TcpLayer::release(Instant now, TcbId id, bool abort) {
         for (auto& sl : slots_)
             if (sl.tcb && sl.tcb->listener == id && sl.tcb->state() != TcpState::closed) sl.tcb->abort(now);
         listeners_.erase(lit);
+        drop_deferrals(id);
         t.force_close();
     } else if (t.state() == TcpState::closed) {
         s->dead = true;
@@ -325,8 +391,10 @@ void TcpLayer::free_tcb(TcbId id) {
     Slot* s = slot(id);
     if (!s) return;
     unlink(id);
-    if (!s->tcb->key().lport.is_any()) unlink_port(id);
+    if (bound(id)) unlink_port(id);
     if (s->timer) wheel_.cancel(s->timer);
+    vlan_ids_.release(s->tcb->key().vlan);
+    if (s->listen_vlan) vlan_ids_.release(*s->listen_vlan);
     s->tcb.reset();
     *s = Slot{};
     free_.push_back(id);
@@ -424,6 +492,11 @@ void TcpLayer::send_segment(Tcb& t, const wire::TcpRepr& hdr_in, SeqNum data_seq
     o.dst = k.raddr;
     o.protocol = wire::ip_proto::tcp;
     o.dont_frag = true;
+    // Transparent proxying: a forced interface and L2 header (no ARP).
+    if (const Slot* s = slot(t.id())) {
+        o.ifindex = s->tx_if;
+        if (s->l2_tx) o.l2 = &s->l2;
+    }
     (void)net_.send(now_, o, std::move(pkt));
 }
 
@@ -461,8 +534,9 @@ net::Delivery TcpLayer::on_ipv4(Instant now, const net::Ipv4Rx& rx, Packet paylo
         ++ctr_.bad_header;  // RFC 9293 3.9.2: TCP is unicast only
         return net::Delivery::dropped;
     }
-    ConnKey key{rx.dst, rx.src, seg.dst_port, seg.src_port};
-    if (TcbId* idp = conns_.find(key)) {
+    ConnKey key{rx.dst, rx.src, seg.dst_port, seg.src_port, rx_vlan(rx.l2)};
+    TcbId* idp = key.vlan != VlanIds::kUnknown ? conns_.find(key) : nullptr;
+    if (idp) {
         TcbId id = *idp;
         Tcb* t = tcb(id);
         // RFC 9293 3.6.1 / RFC 6191: a new SYN may reopen a TIME-WAIT
@@ -472,6 +546,7 @@ net::Delivery TcpLayer::on_ipv4(Instant now, const net::Ipv4Rx& rx, Packet paylo
             ++ctr_.time_wait_reuse;
             t->force_close();
             reap();
+            key.vlan = rx_vlan(rx.l2);  // the old connection's id may have gone with it
         } else {
             t->input(now, seg, payload, hlen, len);
             touch(id);
@@ -480,16 +555,22 @@ net::Delivery TcpLayer::on_ipv4(Instant now, const net::Ipv4Rx& rx, Packet paylo
             return net::Delivery::delivered;
         }
     }
-    TcbId lid = find_listener(key);
+    const bool syn_only = (seg.flags & (TcpFlags::syn | TcpFlags::ack | TcpFlags::rst)) == TcpFlags::syn;
+    if (syn_only && !deferred_.empty() && key.vlan != VlanIds::kUnknown && deferred_.find(key)) {
+        // A retransmitted SYN while the application decides: absorbed.
+        ++ctr_.synf_defer_absorbed;
+        return net::Delivery::delivered;
+    }
+    TcbId lid = find_listener(key, net_.is_local(rx.dst));
     if (lid != 0) {
         if (seg.flags & TcpFlags::rst) return net::Delivery::dropped;
         if (seg.flags & TcpFlags::ack) {
             // RFC 9293 3.10.7.2: an ACK to a listener draws a RST, black
             // hole or not: the port is claimed.
-            reply_rst(now, rx, seg, len, false);
+            reply_rst(now, rx, seg, len, false, slot(lid)->promisc);
             return net::Delivery::delivered;
         }
-        if (seg.flags & TcpFlags::syn) input_listen(now, lid, key, seg);
+        if (seg.flags & TcpFlags::syn) input_listen(now, lid, key, seg, rx);
         return net::Delivery::delivered;
     }
     ++ctr_.no_listener;
@@ -497,7 +578,7 @@ net::Delivery TcpLayer::on_ipv4(Instant now, const net::Ipv4Rx& rx, Packet paylo
     return net::Delivery::no_listener;
 }
 
-void TcpLayer::input_listen(Instant now, TcbId lid, const ConnKey& key, const wire::TcpRepr& seg) {
+void TcpLayer::input_listen(Instant now, TcbId lid, ConnKey key, const wire::TcpRepr& seg, const net::Ipv4Rx& rx) {
     Listener& l = listeners_[lid];
     if (l.syn_count >= cfg_.syn_backlog) {
         ++ctr_.syn_queue_full;
@@ -507,27 +588,75 @@ void TcpLayer::input_listen(Instant now, TcbId lid, const ConnKey& key, const wi
         ++ctr_.accept_queue_full;
         return;
     }
+    if (slot(lid)->filter && run_syn_filter(now, lid, key, seg, rx) == FilterOutcome::done) return;
+    create_from_syn(now, lid, key, seg, rx.l2 ? *rx.l2 : net::L2Info{}, rx.ifindex);
+}
+
+void TcpLayer::create_from_syn(Instant now, TcbId lid, ConnKey key, const wire::TcpRepr& seg, const net::L2Info& l2,
+                               net::IfIndex ifindex) {
+    auto lit = listeners_.find(lid);
+    if (lit == listeners_.end()) return;
+    Listener& l = lit->second;
+    if (l.syn_count >= cfg_.syn_backlog) {  // again: a deferred SYN met them before
+        ++ctr_.syn_queue_full;
+        return;
+    }
+    if (l.accept_q.size() >= l.backlog) {
+        ++ctr_.accept_queue_full;
+        return;
+    }
+    key.vlan = vlan_ids_.acquire(l2.vlans);  // the connection's reference
+    if (conns_.find(key)) {
+        vlan_ids_.release(key.vlan);
+        return;
+    }
     TcbId id = new_tcb(key, 0);
-    if (id == 0) return;
+    if (id == 0) {
+        vlan_ids_.release(key.vlan);
+        return;
+    }
     Tcb& t = *tcb(id);
     Tcb& lt = *tcb(lid);
+    Slot& s = *slot(id);
+    const Slot& ls = *slot(lid);
     t.listener = lid;
-    slot(id)->reuse_port = slot(lid)->reuse_port;
+    s.reuse_port = ls.reuse_port;
     t.set_nodelay(lt.nodelay());
     t.inherit_options(lt);
+    // The SYN's L2 info, from our side; a promiscuous listener's
+    // connections answer with it mirrored, on the SYN's interface, so that
+    // they look like the host the peer dialled.
+    s.has_l2 = true;
+    s.l2 = net::L2Info{l2.dst, l2.src, l2.vlans};
+    s.promisc = ls.promisc;
+    if (ls.promisc) {
+        s.l2_tx = true;
+        s.tx_if = ifindex;
+    }
     link_port(id);
     conns_.insert(key, id);
-    slot(id)->in_table = true;
+    s.in_table = true;
     ++l.syn_count;
-    t.accept_syn(now, isn_.next(now, key.laddr, key.lport, key.raddr, key.rport), mss_for(key.raddr), seg);
+    t.accept_syn(now, isn_.next(now, key.laddr, key.lport, key.raddr, key.rport),
+                 mss_for(key.raddr, ls.promisc ? ifindex : 0), seg);
     touch(id);
 }
 
 void TcpLayer::reply_rst(Instant now, const net::Ipv4Rx& rx, const wire::TcpRepr& seg, std::size_t len,
-                         bool unclaimed) {
+                         bool unclaimed, bool mirror) {
     // libuinet (FreeBSD's net.inet.tcp.blackhole): stay silent for traffic
     // to ports nobody listens on; a listener still answers bad ACKs.
     if (unclaimed && net_.config().blackhole) return;
+    if (mirror && rx.l2) {
+        const net::L2Info tx{rx.l2->dst, rx.l2->src, rx.l2->vlans};
+        send_reset(now, rx.dst, rx.src, seg, len, rx.ifindex, &tx);
+        return;
+    }
+    send_reset(now, rx.dst, rx.src, seg, len, 0, nullptr);
+}
+
+void TcpLayer::send_reset(Instant now, Ipv4Addr src, Ipv4Addr dst, const wire::TcpRepr& seg, std::size_t len,
+                          net::IfIndex ifindex, const net::L2Info* tx_l2) {
     // RFC 9293 3.10.7.1.
     wire::TcpRepr r;
     r.src_port = seg.dst_port;
@@ -547,13 +676,15 @@ void TcpLayer::reply_rst(Instant now, const net::Ipv4Rx& rx, const wire::TcpRepr
         ++ctr_.no_buffers;
         return;
     }
-    r.emit({h, r.size()}, {}, rx.dst, rx.src);
+    r.emit({h, r.size()}, {}, src, dst);
     ++ctr_.rsts_sent;
     ++ctr_.segs_out;
     net::SendOptions o;
-    o.src = rx.dst;
-    o.dst = rx.src;
+    o.src = src;
+    o.dst = dst;
     o.protocol = wire::ip_proto::tcp;
+    o.ifindex = ifindex;
+    o.l2 = tx_l2;
     (void)net_.send(now, o, std::move(pkt));
 }
 
@@ -561,8 +692,9 @@ void TcpLayer::on_icmp_error(Instant now, const net::IcmpErrorRx& err) {
     // RFC 5927 / RFC 1122 4.2.3.9: soft errors do not end a connection; a
     // port or protocol unreachable during the handshake ends the attempt.
     if (err.quoted_l4.size() < 8) return;
-    ConnKey key{err.src, err.dst, Port(load_be16(err.quoted_l4.data())), Port(load_be16(err.quoted_l4.data() + 2))};
-    TcbId* idp = conns_.find(key);
+    ConnKey key{err.src, err.dst, Port(load_be16(err.quoted_l4.data())), Port(load_be16(err.quoted_l4.data() + 2)),
+                rx_vlan(err.l2)};
+    TcbId* idp = key.vlan != VlanIds::kUnknown ? conns_.find(key) : nullptr;
     if (!idp) return;
     Tcb* t = tcb(*idp);
     // The quoted sequence number must be in flight (RFC 5927 section 4.1).
@@ -580,6 +712,10 @@ void TcpLayer::on_icmp_error(Instant now, const net::IcmpErrorRx& err) {
 void TcpLayer::poll(Instant now) {
     now_ = now;
     wheel_.advance(now, [&](std::uint64_t cookie) {
+        if (cookie & kDeferralTimer) {
+            on_deferral_timeout(now, cookie & ~kDeferralTimer);
+            return;
+        }
         TcbId id = static_cast<TcbId>(cookie);
         Slot* s = slot(id);
         if (!s) return;

@@ -14,6 +14,20 @@
 //  * TCBs are freed only between calls into them (a TCB that ends inside
 //    its own method is queued and reaped afterwards), and only once no
 //    socket refers to them.
+//  * Connections are keyed by 4-tuple AND VLAN tag stack (interned by
+//    VlanIds, so the key stays 16 bytes): the same 4-tuple on two tag
+//    stacks is two connections. An outbound connection's stack is the one
+//    it sends with (its L2 info, else its interface's).
+//  * Transparent-proxy features (tcp_proxy.cpp, docs/sockets.md):
+//    promiscuous sockets bind any address and, with port 0, every port;
+//    listener precedence is exact (addr, port) > wildcard address on the
+//    port > promiscuous any-port on the address > catch-all. A SYN to an
+//    address that is not the stack's only reaches promiscuous listeners.
+//    Connections keep the L2 info of their SYN; those accepted by a
+//    promiscuous listener send with it mirrored, on the SYN's interface.
+//    A SYN filter on a listener decides each new SYN before any state
+//    exists (accept, reject with RST, drop, or defer to the application,
+//    bounded in number and time).
 //  * Segments for no connection: RST per RFC 9293 3.10.7.1 unless the
 //    stack is a black hole (libuinet's default), in which case they are
 //    dropped and counted. An ACK to a listener draws its RST (3.10.7.2)
@@ -33,7 +47,9 @@
 #include "host/host.hpp"
 #include "net/net.hpp"
 #include "tcp/isn.hpp"
+#include "tcp/proxy.hpp"
 #include "tcp/tcb.hpp"
+#include "tcp/vlan_ids.hpp"
 
 namespace uinet::tcp {
 
@@ -84,6 +100,27 @@ public:
     // Re-arms the TCB's timer after an application call.
     void touch(TcbId id);
 
+    // --- transparent-proxy features (tcp_proxy.cpp) ---
+    // Before bind: the socket may bind any address (local or not) and, with
+    // port 0, listen on every port; connections it accepts are promiscuous.
+    Result<void, ProxyError> set_promiscuous(TcbId id, bool on);
+    bool promiscuous(TcbId id) const;
+    // The interface every segment of the connection leaves by (0: routing).
+    Result<void, ProxyError> set_tx_interface(TcbId id, net::IfIndex ifindex);
+    // Before connect: send every segment with exactly these MACs and tags
+    // (no ARP); the connection is keyed on these tags.
+    Result<void, ProxyError> set_l2info(TcbId id, const ConnL2& l2);
+    // A connection's L2 info: its SYN's (passive) or what was set (active).
+    std::optional<ConnL2> l2info(TcbId id) const;
+    // A listener takes SYNs with exactly this tag stack only (nullopt: any).
+    Result<void, ProxyError> set_listen_vlans(TcbId id, const std::optional<wire::VlanStack>& vlans);
+    // Installs (or, with an empty fn, removes) the listener's SYN filter.
+    Result<void, ProxyError> set_syn_filter(TcbId id, SynFilter fn, const SynFilterConfig& cfg = {});
+    // The application's verdict on a deferred SYN (not `defer`).
+    Result<void, VerdictError> deliver_syn_verdict(Instant now, SynHandle h, SynVerdict v);
+    std::size_t deferred_syns() const { return deferred_.size(); }
+    bool bound(TcbId id) const;
+
     // --- net/ ---
     net::Delivery on_ipv4(Instant now, const net::Ipv4Rx& rx, Packet payload) override;
     void on_icmp_error(Instant now, const net::IcmpErrorRx& err) override;
@@ -111,8 +148,28 @@ private:
         SipKey key;
         std::uint64_t operator()(const ConnKey& k) const {
             return siphash13_u64x2(key, (std::uint64_t{k.laddr.value()} << 32) | k.raddr.value(),
-                                   (std::uint64_t{k.lport.value()} << 16) | k.rport.value());
+                                   (std::uint64_t{k.vlan} << 32) | (std::uint64_t{k.lport.value()} << 16) |
+                                       k.rport.value());
         }
+    };
+    static constexpr std::uint64_t kDeferralTimer = std::uint64_t{1} << 63;  // timer cookie: a deferral
+    struct FilterState {
+        SynFilter fn;
+        SynFilterConfig cfg;
+        std::size_t outstanding = 0;  // armed deferrals
+    };
+    // A SYN parked by a filter until the application decides.
+    struct Deferral {
+        std::uint32_t gen = 1;
+        bool used = false;   // allocated (the filter is deciding, or armed)
+        bool armed = false;  // in deferred_, with a timer
+        bool mirror = false; // the listener was promiscuous: answers mirror the SYN's L2
+        TcbId listener = 0;
+        ConnKey key;
+        wire::TcpRepr syn;
+        net::L2Info l2;      // the SYN's frame as received
+        net::IfIndex ifindex = 0;
+        TimerId timer = 0;
     };
     struct Slot {
         std::unique_ptr<Tcb> tcb;
@@ -122,6 +179,15 @@ private:
         bool dead = false;
         bool time_wait = false;
         bool reuse_port = false;  // SO_REUSEPORT, inherited by accepted connections
+        // Transparent-proxy state.
+        bool promisc = false;     // may bind any address; inherited by accepted connections
+        bool any_port = false;    // promiscuous, bound with port 0: listens on every port
+        bool has_l2 = false;      // l2 holds the connection's L2 info
+        bool l2_tx = false;       // ... and every segment is sent with it
+        net::IfIndex tx_if = 0;   // 0: routing picks the interface
+        net::L2Info l2;           // send orientation: src = our MAC, dst = the peer's
+        std::optional<std::uint32_t> listen_vlan;  // a listener's tag restriction (VlanIds id)
+        std::shared_ptr<FilterState> filter;
     };
 
     Slot* slot(TcbId id);
@@ -132,12 +198,39 @@ private:
     void link_port(TcbId id);
     void unlink_port(TcbId id);
     bool port_conflict(Ipv4Addr addr, Port port, bool reuse, TcbId self, bool reuse_port = false) const;
-    std::optional<Port> pick_port(Ipv4Addr laddr, Endpoint remote);
-    TcbId find_listener(const ConnKey& key) const;
-    void input_listen(Instant now, TcbId lid, const ConnKey& key, const wire::TcpRepr& seg);
+    std::optional<Port> pick_port(Ipv4Addr laddr, Endpoint remote, std::uint32_t vlan);
+    // local: the destination is one of the stack's addresses (else only
+    // promiscuous listeners qualify).
+    TcbId find_listener(const ConnKey& key, bool local) const;
+    TcbId find_in_bucket(std::uint16_t port, const ConnKey& key, bool local) const;
+    void input_listen(Instant now, TcbId lid, ConnKey key, const wire::TcpRepr& seg, const net::Ipv4Rx& rx);
+    // Creates the SYN-RECEIVED connection for a SYN a listener accepted and
+    // sends the SYN-ACK. l2: the SYN's frame as received.
+    void create_from_syn(Instant now, TcbId lid, ConnKey key, const wire::TcpRepr& seg, const net::L2Info& l2,
+                         net::IfIndex ifindex);
     // unclaimed: no listener on the port (silenced by the black hole).
-    void reply_rst(Instant now, const net::Ipv4Rx& rx, const wire::TcpRepr& seg, std::size_t len, bool unclaimed);
-    std::uint16_t mss_for(Ipv4Addr dst) const;
+    // mirror: answer on the segment's interface with its L2 header swapped.
+    void reply_rst(Instant now, const net::Ipv4Rx& rx, const wire::TcpRepr& seg, std::size_t len, bool unclaimed,
+                   bool mirror = false);
+    // RFC 9293 3.10.7.1's reset for `seg`, from src to dst. tx_l2 (send
+    // orientation) and ifindex, if given, bypass routing and ARP.
+    void send_reset(Instant now, Ipv4Addr src, Ipv4Addr dst, const wire::TcpRepr& seg, std::size_t len,
+                    net::IfIndex ifindex, const net::L2Info* tx_l2);
+    std::uint16_t mss_for(Ipv4Addr dst, net::IfIndex ifindex = 0) const;
+    std::uint32_t rx_vlan(const net::L2Info* l2) const { return l2 ? vlan_ids_.find(l2->vlans) : 0; }
+    // The tag stack an outbound connection sends with.
+    const wire::VlanStack& tx_vlans(const Slot& s, Ipv4Addr dst) const;
+    // SYN filter and deferrals (tcp_proxy.cpp).
+    enum class FilterOutcome : std::uint8_t { create, done };
+    FilterOutcome run_syn_filter(Instant now, TcbId lid, const ConnKey& key, const wire::TcpRepr& seg,
+                                 const net::Ipv4Rx& rx);
+    void apply_verdict(Instant now, SynVerdict v, TcbId lid, const ConnKey& key, const wire::TcpRepr& seg,
+                       const net::L2Info& l2, net::IfIndex ifindex, bool mirror);
+    SynHandle alloc_deferral();
+    Deferral* deferral(SynHandle h);
+    void free_deferral(SynHandle h);
+    void on_deferral_timeout(Instant now, SynHandle h);
+    void drop_deferrals(TcbId listener);
     void enforce_time_wait_budget();
 
     net::NetLayer& net_;
@@ -148,7 +241,12 @@ private:
     std::vector<Slot> slots_;  // index = TcbId - 1
     std::vector<TcbId> free_;
     std::size_t live_ = 0;
+    SipKey table_key_;  // keys conns_, deferred_ and (derived) vlan_ids_
     FlatMap<ConnKey, TcbId, KeyHash> conns_;
+    VlanIds vlan_ids_;
+    FlatMap<ConnKey, SynHandle, KeyHash> deferred_;  // armed deferrals by 4-tuple + tags
+    std::vector<Deferral> deferrals_;
+    std::vector<std::uint32_t> deferral_free_;
     std::unordered_map<std::uint16_t, std::vector<TcbId>> ports_;  // every bound TCB by local port
     std::unordered_map<TcbId, Listener> listeners_;
     std::vector<TcbId> dead_;

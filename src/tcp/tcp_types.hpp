@@ -26,12 +26,15 @@ enum class TcpState : std::uint8_t {
 };
 const char* to_string(TcpState s);
 
-// The connection's 4-tuple, from this stack's point of view.
+// The connection's 4-tuple, from this stack's point of view, and its VLAN
+// tag stack (an id from VlanIds: 0 = untagged). The same 4-tuple on two tag
+// stacks is two connections.
 struct ConnKey {
     Ipv4Addr laddr;
     Ipv4Addr raddr;
     Port lport;
     Port rport;
+    std::uint32_t vlan = 0;
     bool operator==(const ConnKey&) const = default;
 };
 
@@ -77,7 +80,9 @@ struct TcpConfig {
     X(conn_timeout) X(closed) X(syn_queue_full) X(accept_queue_full) X(time_wait_enter)           \
     X(time_wait_budget) X(time_wait_reuse) X(keepalive_probes) X(persist_probes)                  \
     X(delayed_acks) X(window_updates) X(urgent_rcvd) X(no_buffers) X(too_many_connections)     \
-    X(data_after_close)
+    X(data_after_close) X(synf_accept) X(synf_reject_rst) X(synf_reject_silent) X(synf_defer)     \
+    X(synf_deferred_accept) X(synf_deferred_reject_rst) X(synf_deferred_reject_silent)            \
+    X(synf_defer_absorbed) X(synf_defer_overflow) X(synf_defer_timeout) X(synf_stale_verdict)
 
 struct TcpCounters {
 #define UINET_X(name) std::uint64_t name = 0;

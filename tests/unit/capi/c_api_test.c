@@ -19,6 +19,14 @@ static int checks = 0;
         }                                                                 \
     } while (0)
 
+/* A SYN filter in C: accepts what it is shown (the transparent-proxy API
+ * compiles and links as plain C). */
+static int accept_all(struct uinet_socket* listener, void* arg, const struct uinet_synf_info* info) {
+    (void)listener;
+    *(int*)arg += info->mss == 1460 ? 1 : 100;
+    return UINET_SYNF_ACCEPT;
+}
+
 static int send_bytes(struct uinet_socket* so, const struct uinet_sockaddr_in* to, const char* s, size_t n) {
     struct uinet_iovec v;
     struct uinet_uio u;
@@ -54,7 +62,8 @@ int main(void) {
     unsigned int len;
     char buf[64];
     size_t got = 0;
-    int ev, one = 1, state = 0;
+    int ev, one = 1, state = 0, filtered = 0;
+    struct uinet_in_l2info l2;
 
     uinet_instance_default_cfg(&cfg);
     cfg.pool_buffers = 1024;
@@ -84,6 +93,7 @@ int main(void) {
     CHECK(uinet_sockaddr_in_set(&addr, "198.18.0.2", 80) == 0);
     CHECK(uinet_sobind(lst, &addr) == 0);
     CHECK(uinet_solisten(lst, 4) == 0);
+    CHECK(uinet_synfilter_install(lst, accept_all, &filtered) == 0);
     CHECK(uinet_socreate(a, UINET_AF_INET, &cli, UINET_SOCK_STREAM, 0) == 0);
     CHECK(uinet_sosetnonblocking(cli, 1) == 0);
     CHECK(uinet_soconnect(cli, &addr) == UINET_EINPROGRESS);
@@ -100,6 +110,9 @@ int main(void) {
     CHECK(uinet_soshutdown(cli, UINET_SHUT_WR) == 0);
     CHECK(recv_bytes(srv, NULL, buf, sizeof buf, 0, &got) == 0 && got == 0);
     CHECK(uinet_sogeterror(srv) == 0);
+    CHECK(filtered == 1); /* the filter saw the one SYN, with its MSS */
+    CHECK(uinet_getl2info(srv, &l2) == 0 && l2.inl2i_tagstack.inl2t_cnt == 0);
+    CHECK(uinet_getl2info(cli, &l2) == UINET_ENOENT);
 
     CHECK(uinet_soclose(srv) == 0);
     CHECK(uinet_soclose(cli) == 0);
