@@ -98,14 +98,39 @@ std::optional<TcbId> TcpLayer::open(std::uint64_t owner) {
 
 // --- ports and binding --------------------------------------------------
 
-void TcpLayer::link_port(TcbId id) { ports_[tcb(id)->key().lport.value()].push_back(id); }
+void TcpLayer::link_port(TcbId id) {
+    const Tcb* t = tcb(id);
+    Slot& s = slots_[id - 1];
+    PortUsers& u = ports_[t->key().lport.value()];
+    if (t->key().rport.is_any()) {
+        u.socks.push_back(id);
+        s.port_conn = false;
+        return;
+    }
+    PortCount& c = u.conns[t->key().laddr.value()];
+    ++c.all;
+    if (s.reuse_port) ++c.reuse_port;
+    s.port_conn = true;
+}
 
 void TcpLayer::unlink_port(TcbId id) {
-    Tcb* t = tcb(id);
+    const Tcb* t = tcb(id);
+    Slot& s = slots_[id - 1];
     auto it = ports_.find(t->key().lport.value());
     if (it == ports_.end()) return;
-    std::erase(it->second, id);
-    if (it->second.empty()) ports_.erase(it);
+    PortUsers& u = it->second;
+    if (s.port_conn) {
+        auto c = u.conns.find(t->key().laddr.value());
+        if (c != u.conns.end()) {
+            --c->second.all;
+            if (s.reuse_port && c->second.reuse_port > 0) --c->second.reuse_port;
+            if (c->second.all == 0) u.conns.erase(c);
+        }
+        s.port_conn = false;
+    } else {
+        std::erase(u.socks, id);
+    }
+    if (u.socks.empty() && u.conns.empty()) ports_.erase(it);
 }
 
 bool TcpLayer::port_conflict(Ipv4Addr addr, Port port, bool reuse, TcbId self, bool reuse_port) const {
@@ -115,7 +140,8 @@ bool TcpLayer::port_conflict(Ipv4Addr addr, Port port, bool reuse, TcbId self, b
     // all set it share the port, listeners included.
     auto it = ports_.find(port.value());
     if (it == ports_.end()) return false;
-    for (TcbId other : it->second) {
+    const PortUsers& u = it->second;
+    for (TcbId other : u.socks) {
         if (other == self) continue;
         const Tcb* o = tcb(other);
         if (!o) continue;
@@ -124,7 +150,15 @@ bool TcpLayer::port_conflict(Ipv4Addr addr, Port port, bool reuse, TcbId self, b
         if (reuse_port && slots_[other - 1].reuse_port) continue;
         if (!reuse || o->state() == TcpState::listen) return true;
     }
-    return false;
+    if (reuse) return false;  // connections never listen: SO_REUSEADDR binds over them
+    auto blocks = [&](const PortCount& c) { return c.all > (reuse_port ? c.reuse_port : 0); };
+    if (addr.is_any()) {
+        for (const auto& [a, c] : u.conns)
+            if (blocks(c)) return true;
+        return false;
+    }
+    auto c = u.conns.find(addr.value());
+    return c != u.conns.end() && blocks(c->second);
 }
 
 bool TcpLayer::bound(TcbId id) const {
@@ -230,7 +264,7 @@ TcbId TcpLayer::find_in_bucket(std::uint16_t port, const ConnKey& key, bool loca
     };
     int best = -1;
     std::uint32_t n = 0;
-    for (TcbId id : it->second) {
+    for (TcbId id : it->second.socks) {
         const int r = rank(id);
         if (r > best) {
             best = r;
@@ -247,7 +281,7 @@ TcbId TcpLayer::find_in_bucket(std::uint16_t port, const ConnKey& key, bool loca
                             (std::uint64_t{key.lport.value()} << 16) | key.rport.value());
         pick = static_cast<std::uint32_t>(h % n);
     }
-    for (TcbId id : it->second) {
+    for (TcbId id : it->second.socks) {
         if (rank(id) != best) continue;
         if (pick-- == 0) return id;
     }

@@ -179,6 +179,7 @@ private:
         bool dead = false;
         bool time_wait = false;
         bool reuse_port = false;  // SO_REUSEPORT, inherited by accepted connections
+        bool port_conn = false;   // counted in ports_ as a connection (not a bound socket)
         // Transparent-proxy state.
         bool promisc = false;     // may bind any address; inherited by accepted connections
         bool any_port = false;    // promiscuous, bound with port 0: listens on every port
@@ -247,7 +248,19 @@ private:
     FlatMap<ConnKey, SynHandle, KeyHash> deferred_;  // armed deferrals by 4-tuple + tags
     std::vector<Deferral> deferrals_;
     std::vector<std::uint32_t> deferral_free_;
-    std::unordered_map<std::uint16_t, std::vector<TcbId>> ports_;  // every bound TCB by local port
+    // Who uses each local port: listeners and sockets bound but not
+    // connected, by id (few per port); connections only as counts per local
+    // address, so that thousands of connections on one port cost O(1) to
+    // add, remove and check (a listener's lookup never walks them).
+    struct PortCount {
+        std::uint32_t all = 0;
+        std::uint32_t reuse_port = 0;  // of which came with SO_REUSEPORT
+    };
+    struct PortUsers {
+        std::vector<TcbId> socks;
+        std::unordered_map<std::uint32_t, PortCount> conns;  // key: local address
+    };
+    std::unordered_map<std::uint16_t, PortUsers> ports_;
     std::unordered_map<TcbId, Listener> listeners_;
     std::vector<TcbId> dead_;
     std::deque<TcbId> tw_order_;
