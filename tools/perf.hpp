@@ -49,6 +49,9 @@ struct Config {
     // CPUs for the sending/client thread and the receiving/server thread of
     // both sides (-1: wherever the scheduler puts them).
     int cpu_a = -1, cpu_b = -1;
+    // uinet's mem pipe with checksum offload, 64 KiB TSO super-frames and
+    // one copy per frame, as the kernel's loopback (off: --no-offload).
+    bool offload = true;
 };
 
 // Pins the calling thread to `cpu` (no-op for -1); false if refused.

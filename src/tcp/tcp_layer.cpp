@@ -227,6 +227,18 @@ std::uint16_t TcpLayer::mss_for(Ipv4Addr dst) const {
     return static_cast<std::uint16_t>(std::min<std::uint32_t>(mtu, 65535) - 40);
 }
 
+TxOffload TcpLayer::offload_for(Ipv4Addr dst) const {
+    // The route's interface, as for the MSS: checksum offload and TSO.
+    auto hop = const_cast<net::NetLayer&>(net_).routes().lookup(dst);
+    if (!hop) return {};
+    const net::Interface* i = const_cast<net::NetLayer&>(net_).interface(hop->ifindex);
+    if (!i) return {};
+    TxOffload o;
+    o.csum = i->caps().tx_csum_offload;
+    o.tso_max = o.csum ? i->caps().tso_max : 0;
+    return o;
+}
+
 std::optional<Port> TcpLayer::pick_port(Ipv4Addr laddr, Endpoint remote) {
     return ports_picker_.pick(laddr, remote.addr, remote.port, [&](Port p) {
         if (conns_.find(ConnKey{laddr, remote.addr, p, remote.port})) return true;
@@ -260,6 +272,7 @@ Result<void, ConnectError> TcpLayer::connect(Instant now, TcbId id, Endpoint rem
     link_port(id);
     conns_.insert(key, id);
     slot(id)->in_table = true;
+    t->set_tx_offload(offload_for(remote.addr));
     t->connect(now, isn_.next(now, laddr, lport, remote.addr, remote.port), mss_for(remote.addr));
     touch(id);
     return {};
@@ -414,10 +427,22 @@ void TcpLayer::send_segment(Tcb& t, const wire::TcpRepr& hdr_in, SeqNum data_seq
         return;
     }
     hdr.emit_header({h, hlen}, 0);
-    wire::Checksum c;
-    wire::add_pseudo_v4(c, k.laddr, k.raddr, wire::ip_proto::tcp, static_cast<std::uint16_t>(hlen + len));
-    pkt.for_each_segment([&](Bytes b) { c.add(b); });
-    wire::set_tcp_checksum({h, hlen}, c.finish());
+    const auto l4_len = static_cast<std::uint16_t>(hlen + len);
+    if (t.tx_offload().csum) {
+        // The device finishes the checksum (the pseudo-header sum goes in
+        // the field); a segment of several MSS is a TSO super-segment.
+        wire::set_tcp_checksum({h, hlen}, wire::pseudo_partial_v4(k.laddr, k.raddr, wire::ip_proto::tcp, l4_len));
+        OffloadMeta& m = pkt.meta();
+        m.tx_csum_partial = true;
+        m.csum_start = 0;
+        m.csum_offset = 16;
+        if (len > t.segment_size()) m.tso_mss = t.segment_size();
+    } else {
+        wire::Checksum c;
+        wire::add_pseudo_v4(c, k.laddr, k.raddr, wire::ip_proto::tcp, l4_len);
+        pkt.for_each_segment([&](Bytes b) { c.add(b); });
+        wire::set_tcp_checksum({h, hlen}, c.finish());
+    }
     if (hdr.flags & TcpFlags::rst) ++ctr_.rsts_sent;
     net::SendOptions o;
     o.src = k.laddr;
@@ -519,6 +544,7 @@ void TcpLayer::input_listen(Instant now, TcbId lid, const ConnKey& key, const wi
     conns_.insert(key, id);
     slot(id)->in_table = true;
     ++l.syn_count;
+    t.set_tx_offload(offload_for(key.raddr));
     t.accept_syn(now, isn_.next(now, key.laddr, key.lport, key.raddr, key.rport), mss_for(key.raddr), seg);
     touch(id);
 }

@@ -138,6 +138,7 @@ private:
     // unclaimed: no listener on the port (silenced by the black hole).
     void reply_rst(Instant now, const net::Ipv4Rx& rx, const wire::TcpRepr& seg, std::size_t len, bool unclaimed);
     std::uint16_t mss_for(Ipv4Addr dst) const;
+    TxOffload offload_for(Ipv4Addr dst) const;
     void enforce_time_wait_budget();
 
     net::NetLayer& net_;

@@ -36,6 +36,13 @@ struct ConnKey {
 
 using TcbId = std::uint32_t;  // 0 = none
 
+// What the interface on the route to the peer offers TCP output, learnt at
+// connect/accept as the MSS clamp is (DESIGN.md principle 7).
+struct TxOffload {
+    bool csum = false;            // the device finishes partial checksums
+    std::uint32_t tso_max = 0;    // largest TSO super-segment as an IP datagram (0 = no TSO)
+};
+
 struct TcpConfig {
     std::size_t sndbuf = 256 * 1024;
     std::size_t rcvbuf = 256 * 1024;
@@ -74,7 +81,7 @@ struct TcpConfig {
     X(conn_timeout) X(closed) X(syn_queue_full) X(accept_queue_full) X(time_wait_enter)           \
     X(time_wait_budget) X(time_wait_reuse) X(keepalive_probes) X(persist_probes)                  \
     X(delayed_acks) X(window_updates) X(urgent_rcvd) X(no_buffers) X(too_many_connections)     \
-    X(data_after_close)
+    X(data_after_close) X(super_segs_out) X(super_segs_in)
 
 struct TcpCounters {
 #define UINET_X(name) std::uint64_t name = 0;
