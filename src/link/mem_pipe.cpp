@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <limits>
@@ -101,6 +102,13 @@ struct MemDirection {
     Instant last_due = Instant::from_ns(std::numeric_limits<std::int64_t>::min());
     const int efd;
     bool signalled = false;
+    // Delivery instant of the first queued frame (never() if none), written
+    // under mu, read without it by next_deadline(): the receiving loop asks
+    // every iteration, and a lock there would be taken once per wake-up.
+    std::atomic<std::int64_t> head_due{Instant::never().ns()};
+    void publish_head() {
+        head_due.store(count ? due[head].ns() : Instant::never().ns(), std::memory_order_release);
+    }
 };
 
 }  // namespace detail
@@ -119,6 +127,7 @@ MemPipeEnd::~MemPipeEnd() {
     tx_->done.clear();
     for (Packet& p : tx_->pkts) p.reset();
     tx_->count = 0;
+    tx_->publish_head();
 }
 
 DeviceCaps MemPipeEnd::caps() const {
@@ -136,8 +145,7 @@ std::size_t MemPipeEnd::max_super_frame() const { return super_frame_for(cfg_); 
 int MemPipeEnd::poll_fd() const { return rx_->efd; }
 
 Instant MemPipeEnd::next_deadline() const {
-    std::lock_guard<std::mutex> lk(rx_->mu);
-    return rx_->count ? rx_->due[rx_->head] : Instant::never();
+    return Instant::from_ns(rx_->head_due.load(std::memory_order_acquire));
 }
 
 std::size_t MemPipeEnd::pending() const {
@@ -192,7 +200,10 @@ std::size_t MemPipeEnd::transmit(Instant now, std::span<Packet> pkts) {
             d.last_due = at;
             d.due[i] = at;
             d.len[i] = static_cast<std::uint32_t>(size);
-            if (++d.count == 1) d.signal();
+            if (++d.count == 1) {
+                d.publish_head();
+                d.signal();
+            }
             ++stats_.tx_packets;
             stats_.tx_bytes += size;
         }
@@ -237,6 +248,7 @@ std::size_t MemPipeEnd::receive(Instant now, std::span<Packet> out) {
         ++stats_.rx_packets;
         stats_.rx_bytes += size;
     }
+    d.publish_head();
     // The descriptor stays readable exactly when due frames remain behind;
     // frames still in flight are announced by next_deadline().
     if (d.count == 0 || now < d.due[d.head])

@@ -62,8 +62,9 @@
 //    epoll(poll_fd, timeout = next_deadline - now) and never spins. If the
 //    eventfd cannot be created (descriptor limit), poll_fd() is -1 and the
 //    pipe is driven by next_deadline() alone.
-//  * A mutex per direction guards the queue; statistics of an end are
-//    written only by the thread driving that end.
+//  * A mutex per direction guards the queue; next_deadline() reads an
+//    atomic copy of the head's delivery instant instead of taking it.
+//    Statistics of an end are written only by the thread driving that end.
 #pragma once
 
 #include <cstddef>
