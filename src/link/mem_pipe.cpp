@@ -225,11 +225,7 @@ std::size_t MemPipeEnd::receive(Instant now, std::span<Packet> out) {
             // One copy, from the sender's buffers into this end's pool; the
             // sender's packet goes back to it (it frees it on its thread).
             p = pool_.alloc(headroom);
-            bool ok = static_cast<bool>(p);
-            d.pkts[h].for_each_segment([&](Bytes seg) {
-                if (ok && !seg.empty()) ok = p.append(seg);
-            });
-            if (!ok) p.reset();
+            if (p && !p.append(d.pkts[h])) p.reset();
             d.done.push_back(std::move(d.pkts[h]));
         } else {
             p = pool_.copy_of(Bytes(d.slot(h), size), headroom);
