@@ -9,11 +9,8 @@
 //  * Lookup is O(1): established and synchronizing connections are in a
 //    hash table keyed by the 4-tuple (SipHash with a per-stack secret, so
 //    peers cannot aim collisions); listeners are found by local port.
-//  * Each TCB has one timer-wheel entry, checked after every call into the
-//    TCB: it is moved when the TCB's earliest deadline came earlier, and
-//    left in place when it only moved later (it then fires early, finds
-//    nothing due and is re-armed), so an ACK that restarts the RTO costs no
-//    wheel update.
+//  * Each TCB's earliest deadline sits in one timer-wheel entry, checked
+//    after every call into the TCB and moved only when it changed.
 //  * TCBs are freed only between calls into them (a TCB that ends inside
 //    its own method is queued and reaped afterwards), and only once no
 //    socket refers to them.
