@@ -87,6 +87,10 @@ int main(int argc, char** argv) {
     perf->add_flag("--quick", quick,
                    "Small sizes (32 MiB, 2000 transactions, 2000 connections) to check that it works");
     perf->add_flag("--json", pa.json, "Print JSON Lines, one object per figure, instead of the table");
+    bool no_offload = false;
+    perf->add_flag("--no-offload", no_offload,
+                   "uinet's mem pipe without checksum offload, TSO and frame hand-over (1500-byte frames, "
+                   "software checksums, two copies per frame)");
 
     try {
         app.parse(argc, argv);
@@ -101,6 +105,7 @@ int main(int argc, char** argv) {
         if (quick && bytes_opt->count() == 0) pa.cfg.bytes = 32u << 20;
         if (quick && rr_opt->count() == 0) pa.cfg.rr_count = 2000;
         if (quick && crr_opt->count() == 0) pa.cfg.crr_count = 2000;
+        pa.cfg.offload = !no_offload;
         if (cpus.size() == 2) {
             pa.cfg.cpu_a = cpus[0];
             pa.cfg.cpu_b = cpus[1];

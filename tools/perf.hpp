@@ -82,6 +82,9 @@ struct Config {
     std::uint32_t kernel_server_ip = 0x7f000001;  // 127.0.0.1
     std::string tap_ns, tap_name;
     std::uint32_t tap_kernel_ip = 0, tap_uinet_ip = 0;
+    // uinet's mem pipe with checksum offload, 64 KiB TSO super-frames and
+    // one copy per frame, as the kernel's loopback (off: --no-offload).
+    bool offload = true;
 };
 
 // Pins the calling thread to `cpu` (no-op for -1); false if refused.

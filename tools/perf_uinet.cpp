@@ -55,6 +55,12 @@ public:
             o.pool.count = 4096;
         }
         if (c.sockbuf) o.tcp.sndbuf = o.tcp.rcvbuf = c.sockbuf;
+        if (c.offload) {
+            // Frames in flight stay in the sender's pool (hand-over): room
+            // for every connection's send window on top of the default.
+            const std::size_t per_conn = o.tcp.sndbuf / (o.pool.buf_size / 2) + 16;
+            o.pool.count = std::clamp<std::size_t>(o.pool.count + per_conn * c.conns, o.pool.count, 65536);
+        }
         sndbuf_ = o.tcp.sndbuf;
         rcvbuf_ = o.tcp.rcvbuf;
         o.name = "client";
@@ -64,6 +70,13 @@ public:
 
         MemLinkConfig link;  // no delay, unlimited bandwidth
         link.mtu = c.mtu;
+        if (c.offload) {
+            // As the kernel's loopback: no checksums, 64 KiB segments, and
+            // the pipe passes the sender's frame (one copy, not two).
+            link.csum_offload = true;
+            link.tso_max = 65535;
+            link.hand_over = true;
+        }
         // Room for every connection's full send window plus the ACKs, so
         // the link never drops: a drop would be the pipe's doing, not TCP's.
         const std::size_t mss = c.mtu > 100 ? c.mtu - 52 : 48;

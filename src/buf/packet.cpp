@@ -126,6 +126,32 @@ bool Packet::append(Bytes src) {
     return true;
 }
 
+bool Packet::append(const Packet& src) {
+    assert(head_ && unique() && head_ != src.head_);
+    PacketBuf* last = head_;
+    while (last->next_) last = last->next_;
+    for (const PacketBuf* b = src.head_; b; b = b->next_) {
+        const std::uint8_t* from = b->data();
+        std::size_t left = b->len_;
+        while (left > 0) {
+            std::size_t room = last->tailroom();
+            if (room == 0) {
+                PacketBuf* nb = head_->pool_->take(0);
+                if (!nb) return false;
+                nb->refs_ = 0;
+                last->next_ = nb;
+                last = nb;
+                continue;
+            }
+            const std::size_t n = std::min(room, left);
+            std::memcpy(last->put(n), from, n);
+            from += n;
+            left -= n;
+        }
+    }
+    return true;
+}
+
 bool Packet::pull(std::size_t n) {
     if (n > size()) return false;
     PacketBuf* b = head_;

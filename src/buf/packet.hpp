@@ -115,6 +115,9 @@ public:
     // buffers from this packet's pool. False (and counted by the pool) if
     // the pool runs dry; the packet is then left partly written.
     bool append(Bytes src);
+    // Appends a copy of every byte of another packet's chain (one walk of
+    // each chain); false as append() if the pool runs dry.
+    bool append(const Packet& src);
     // Removes n bytes from the front of the chain, across buffers.
     bool pull(std::size_t n);
     // Shortens the chain to len bytes (drops trailing buffers).

@@ -17,6 +17,12 @@
 //    stamped with now + ts_offset. A real-time stack passes a monotonic
 //    `now`; pass ts_offset = wall clock - monotonic clock to get wall-clock
 //    stamps.
+//  * caps() is the inner device's with transmit checksum offload and TSO
+//    masked off, so every frame the stack hands it is a complete, checksummed
+//    frame of at most the MTU, as it will be on the wire. Frames received
+//    from a peer that used checksum offload (mem pipe with csum_offload) are
+//    recorded as they came, with the L4 checksum unfinished, as tcpdump
+//    shows offloaded frames.
 #pragma once
 
 #include <cstdint>
@@ -70,7 +76,12 @@ public:
     ~PcapCapture() override;
 
     const std::string& name() const override { return inner_->name(); }
-    DeviceCaps caps() const override { return inner_->caps(); }
+    DeviceCaps caps() const override {
+        DeviceCaps c = inner_->caps();
+        c.tx_csum_offload = false;
+        c.tso_max = 0;
+        return c;
+    }
     std::size_t receive(Instant now, std::span<Packet> out) override;
     std::size_t transmit(Instant now, std::span<Packet> pkts) override;
     int poll_fd() const override { return inner_->poll_fd(); }

@@ -15,6 +15,9 @@
 //    are dropped and counted (tag_mismatch, tx_dropped).
 //  * transmit() takes every frame; frames the inner device refuses are
 //    dropped and counted in tx_dropped.
+//  * caps() are the inner device's: tags are pushed and popped without
+//    touching the IP datagram, so checksum offload and TSO pass through
+//    (csum_start moves with the tags; the offload metadata is kept).
 //  * This kernel has no VLAN devices (DESIGN.md, interop), so VLAN tests
 //    put this wrapper between the stack and a TAP or mem link.
 #pragma once

@@ -187,7 +187,9 @@ void NetLayer::announce(Instant /*now*/, Interface& ifc, Ipv4Addr addr) {
 
 void NetLayer::input_ipv4(Instant now, Interface& ifc, const L2Info& l2, Packet pkt) {
     const bool verify = !pkt.meta().rx_csum_verified;
-    auto parsed = wire::Ipv4Repr::parse(pkt.front().bytes(), verify);
+    // The header is in the first buffer; a large datagram (a TSO
+    // super-frame, a jumbo frame in small buffers) continues in the chain.
+    auto parsed = wire::Ipv4Repr::parse_chained(pkt.front().bytes(), pkt.size(), verify);
     if (!parsed) {
         switch (parsed.error()) {
             case wire::ParseError::bad_checksum: ++ctr_.ip_bad_checksum; break;

@@ -186,4 +186,10 @@ private:
 // nullptr if the pool is exhausted.
 std::uint8_t* push_header(Packet& pkt, Pool& pool, std::size_t n, std::size_t headroom);
 
+// Finishes in software an L4 checksum left partial (meta().tx_csum_partial:
+// the field at csum_start + csum_offset holds the pseudo-header sum; the sum
+// runs from csum_start to the end) and clears the flag. For interfaces that
+// cannot, and for datagrams that must be fragmented.
+void finish_partial_checksum(Packet& l4);
+
 }  // namespace uinet::net

@@ -12,6 +12,16 @@
 //    value for atomic datagrams and asks only for uniqueness per
 //    (src, dst, protocol) within the reassembly lifetime for fragmented
 //    ones, which a 16-bit counter gives at the rates this path sees.
+//  * Offloads (DESIGN.md principles 3 and 7). A transport may leave its
+//    checksum to the device (meta().tx_csum_partial, the pseudo-header sum
+//    in the field, csum_start/csum_offset relative to the L4 header); the
+//    layer moves csum_start with every header it pushes. If the interface
+//    cannot finish it, or the datagram must be fragmented, the checksum is
+//    finished here in software (as Linux's skb_checksum_help). A TSO
+//    super-segment (meta().tso_mss != 0, DF set by TCP) may exceed the MTU
+//    up to the interface's tso_max and is never fragmented; beyond that, or
+//    on an interface without TSO, it is refused like any DF datagram that
+//    does not fit (too_big).
 //  * Broadcasts go to ff:ff:ff:ff:ff:ff; IPv4 multicast maps to
 //    01:00:5e + the low 23 bits of the group (RFC 1112 section 6.4);
 //    everything else is resolved by ARP.
@@ -20,6 +30,7 @@
 #include "net/ipv4_fragmenter.hpp"
 #include "wire/arp.hpp"
 #include "net/net.hpp"
+#include "wire/checksum.hpp"
 #include "wire/ethernet.hpp"
 #include "wire/ipv4.hpp"
 #include "wire/vlan.hpp"
@@ -37,6 +48,28 @@ std::uint8_t* push_header(Packet& pkt, Pool& pool, std::size_t n, std::size_t he
     return p;
 }
 
+void finish_partial_checksum(Packet& l4) {
+    OffloadMeta& m = l4.meta();
+    if (!m.tx_csum_partial) return;
+    m.tx_csum_partial = false;
+    const std::size_t at = std::size_t{m.csum_start} + m.csum_offset;
+    if (!l4.front().bytes().empty() && at + 2 <= l4.front().size()) {
+        // The field holds the pseudo-header sum; the sum over the bytes
+        // from csum_start, field included, completes it.
+        wire::Checksum c;
+        std::size_t skip = m.csum_start;
+        l4.for_each_segment([&](Bytes b) {
+            if (skip >= b.size()) {
+                skip -= b.size();
+                return;
+            }
+            c.add(b.subspan(skip));
+            skip = 0;
+        });
+        store_be16(l4.front().data() + at, c.finish());
+    }
+}
+
 void NetLayer::emit_frame(Interface& ifc, const MacAddr& dst, const MacAddr& src, const wire::VlanStack& vlans,
                           std::uint16_t ethertype, Packet pkt) {
     std::size_t n = wire::l2_header_len(vlans);
@@ -45,6 +78,7 @@ void NetLayer::emit_frame(Interface& ifc, const MacAddr& dst, const MacAddr& src
         ++ctr_.tx_no_buffers;
         return;
     }
+    if (pkt.meta().tx_csum_partial) pkt.meta().csum_start = static_cast<std::uint16_t>(pkt.meta().csum_start + n);
     wire::emit_l2({h, n}, dst, src, vlans, ethertype);
     ++ctr_.tx_frames;
     ctr_.tx_bytes += pkt.size();
@@ -107,6 +141,8 @@ Result<void, SendError> NetLayer::output_ipv4(Instant now, Interface& ifc, Ipv4A
             return false;
         }
         f.emit({h, hlen});
+        if (piece.meta().tx_csum_partial)
+            piece.meta().csum_start = static_cast<std::uint16_t>(piece.meta().csum_start + hlen);
         ++ctr_.ip_tx;
         if (opt.l2) {
             emit_frame(ifc, opt.l2->dst, opt.l2->src, opt.l2->vlans, wire::ethertype::ipv4, std::move(piece));
@@ -116,11 +152,14 @@ Result<void, SendError> NetLayer::output_ipv4(Instant now, Interface& ifc, Ipv4A
         return true;
     };
 
-    if (hlen + l4_len <= ifc.mtu()) {
+    const bool fits = hlen + l4_len <= ifc.mtu();
+    const bool super = !fits && l4.meta().tso_mss != 0 && hlen + l4_len <= ifc.caps().tso_max;
+    if (l4.meta().tx_csum_partial && (!ifc.caps().tx_csum_offload || (!fits && !super))) finish_partial_checksum(l4);
+    if (fits || super) {
         if (!finish(std::move(l4), 0, false)) return Err{SendError::no_buffers};
         return {};
     }
-    if (opt.dont_frag) {
+    if (opt.dont_frag || l4.meta().tso_mss != 0) {
         ++ctr_.ip_tx_too_big;
         return Err{SendError::too_big};
     }

@@ -28,6 +28,11 @@ bool Mailbox::post(Fn fn, bool only_if_open) {
     }
     std::uint64_t one = 1;
     [[maybe_unused]] auto n = ::write(efd_, &one, sizeof one);
+    // Raised after the doorbell: a drain that sees the flag then always
+    // finds the eventfd rung, so its read() consumes this ring (a flag
+    // raised first could let a drain read before the write and leave the
+    // descriptor readable with the flag down: a loop spinning in epoll).
+    posted_.store(true, std::memory_order_release);
     return true;
 }
 
@@ -47,11 +52,17 @@ void Mailbox::close() {
 }
 
 bool Mailbox::empty() const {
+    if (!posted_.load(std::memory_order_acquire)) return true;
     std::lock_guard lk(mu_);
     return queue_.empty();
 }
 
 std::size_t Mailbox::drain() {
+    // A post queues, rings, then raises the flag: lowering the flag before
+    // taking the queue never misses a function (one posted meanwhile raises
+    // it again and runs now or at the next drain; one whose flag is not up
+    // yet has rung, so the loop comes straight back).
+    if (!posted_.exchange(false, std::memory_order_acq_rel)) return 0;
     std::uint64_t v;
     [[maybe_unused]] auto n = ::read(efd_, &v, sizeof v);
     {

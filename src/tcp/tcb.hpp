@@ -107,6 +107,11 @@ public:
     void fail(TcpError e) {
         if (state_ != TcpState::closed) enter_closed(e);
     }
+    // The route's offloads (before connect/accept_syn); see tcb_output.cpp.
+    void set_tx_offload(TxOffload o) { offload_ = o; }
+    const TxOffload& tx_offload() const { return offload_; }
+    // Payload bytes of one full-sized segment (SMSS less the options).
+    std::uint16_t segment_size() const { return payload_mss(); }
     // Appends `len` bytes of the send buffer from `seq` to pkt (for the sink).
     bool append_send_data(Packet& pkt, SeqNum seq, std::size_t len) const {
         return sndbuf_.append_to(pkt, seq, len);
@@ -194,6 +199,7 @@ private:
     wire::TcpRepr base_header(Instant now, std::uint8_t flags, SeqNum seq);
     std::uint16_t advertised_window(bool syn);
     std::uint16_t payload_mss() const;
+    std::uint32_t tso_payload_max(std::uint32_t mss) const;
     std::uint32_t tsval(Instant now) const;
     void rtt_sample(Instant now, std::uint32_t tsecr);
     SeqNum rcv_nxt() const;
@@ -278,6 +284,7 @@ private:
 
     bool nodelay_ = false;
     bool keepalive_ = false;
+    TxOffload offload_{};
     Duration keep_idle_{}, keep_intvl_{};
     std::uint32_t keep_cnt_ = 0;
 

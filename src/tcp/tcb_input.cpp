@@ -525,7 +525,11 @@ void Tcb::process_data(Instant now, const wire::TcpRepr& seg, const Packet& pkt,
         schedule_ack(now, true);
         return;
     }
-    ++unacked_segs_;
+    // A segment worth several full-sized ones (the peer's TSO, or GRO)
+    // counts as that many: two or more are ACKed at once, as Linux does.
+    const std::size_t full = rcv_mss_ > (ts_ok_ ? 12u : 0u) + 1u ? rcv_mss_ - (ts_ok_ ? 12u : 0u) : 1u;
+    if (len > full) ++ctr_.super_segs_in;
+    unacked_segs_ += static_cast<std::uint32_t>(std::max<std::size_t>(1, len / full));
     schedule_ack(now, unacked_segs_ >= 2);
 }
 

@@ -13,6 +13,15 @@
 //    edge advances only by at least min(buffer/2, MSS); it never moves
 //    left (RFC 9293 3.8.6: shrinking the window is strongly discouraged).
 //  * Our FIN follows the last byte queued before shutdown.
+//  * TSO (DESIGN.md principle 7; Linux's tcp_write_xmit/tso_segs): when the
+//    route's interface offers it, new data leaves as one super-segment of
+//    up to the device's tso_max (a whole number of full-sized segments, the
+//    device or the peer's GRO sees it as that many MSS segments), bounded by
+//    the send window and cwnd like any segment: congestion control and RTT
+//    accounting stay in bytes. A sub-MSS tail rides along only when Nagle
+//    would let it go alone. Retransmissions (RTO, fast retransmit, and
+//    anything sent during recovery or limited transmit) stay MSS-sized.
+//    segs_out counts super-segments as one; super_segs_out counts them.
 #include <algorithm>
 
 #include "tcp/tcb.hpp"
@@ -31,6 +40,14 @@ std::uint16_t Tcb::payload_mss() const {
     std::uint16_t m = snd_mss_;
     if (ts_ok_) m = static_cast<std::uint16_t>(m - 12);
     return m;
+}
+
+std::uint32_t Tcb::tso_payload_max(std::uint32_t mss) const {
+    // IP header 20, TCP header 20, timestamps 12 (RFC 7323).
+    const std::uint32_t hdrs = 40u + (ts_ok_ ? 12u : 0u);
+    if (offload_.tso_max <= hdrs + 2 * mss) return mss;
+    const std::uint32_t most = std::min<std::uint32_t>(offload_.tso_max, 65535) - hdrs;
+    return most / mss * mss;
 }
 
 std::uint32_t Tcb::in_flight() const { return static_cast<std::uint32_t>(snd_nxt_ - snd_una_); }
@@ -154,6 +171,7 @@ bool Tcb::send_data_segment(Instant now, SeqNum seq, std::size_t len, bool fin, 
     }
     stats_.bytes_out += len;
     ctr_.bytes_out += len;
+    if (len > payload_mss()) ++ctr_.super_segs_out;
     ack_now_ = false;
     unacked_segs_ = 0;
     delack_at_ = Instant::never();
@@ -169,6 +187,7 @@ void Tcb::output(Instant now) {
                                state_ == TcpState::last_ack;
     if (can_send_data) {
         const std::uint32_t mss = payload_mss();
+        const std::uint32_t tso_max = tso_payload_max(mss);
         // RFC 5681 4.1: restart from the restart window after an idle
         // period longer than the RTO.
         if (snd_una_ == snd_max_ && now - last_send_ > rtt_.rto() && data_to_send() > 0)
@@ -183,7 +202,15 @@ void Tcb::output(Instant now) {
             const std::uint32_t flight = in_flight();
             const std::uint32_t usable = wnd > flight ? wnd - flight : 0;
             const std::size_t avail = data_to_send();
-            std::size_t len = std::min<std::size_t>({avail, usable, mss});
+            // New data in the open (no recovery, no duplicate ACKs): a
+            // super-segment when the device does TSO.
+            const bool tso_ok = tso_max > mss && snd_nxt_ == snd_max_ && !in_recovery_ && dupacks_ == 0;
+            std::size_t len = std::min<std::size_t>({avail, usable, tso_ok ? tso_max : mss});
+            if (len > mss) {
+                // Whole segments; the tail only if it could go alone now.
+                const std::size_t tail = len % mss;
+                if (tail != 0 && !(len == avail && (nodelay_ || flight == 0))) len -= tail;
+            }
             // The FIN rides on the segment that carries the last queued byte.
             const bool fin = fin_queued_ && snd_nxt_ + static_cast<std::uint32_t>(len) == fin_seq_;
             if (len == 0 && !fin) break;

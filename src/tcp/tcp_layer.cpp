@@ -310,6 +310,20 @@ const wire::VlanStack& TcpLayer::tx_vlans(const Slot& s, Ipv4Addr dst) const {
     return i ? i->config().vlans : kUntagged;
 }
 
+TxOffload TcpLayer::offload_for(Ipv4Addr dst, net::IfIndex ifindex) const {
+    // The interface the connection sends on (forced, else routed), as for
+    // the MSS: checksum offload and TSO.
+    net::NetLayer& net = const_cast<net::NetLayer&>(net_);
+    if (ifindex == 0)
+        if (auto hop = net.routes().lookup(dst)) ifindex = hop->ifindex;
+    const net::Interface* i = ifindex != 0 ? net.interface(ifindex) : nullptr;
+    if (!i) return {};
+    TxOffload o;
+    o.csum = i->caps().tx_csum_offload;
+    o.tso_max = o.csum ? i->caps().tso_max : 0;
+    return o;
+}
+
 std::optional<Port> TcpLayer::pick_port(Ipv4Addr laddr, Endpoint remote, std::uint32_t vlan) {
     return ports_picker_.pick(laddr, remote.addr, remote.port, [&](Port p) {
         if (conns_.find(ConnKey{laddr, remote.addr, p, remote.port, vlan})) return true;
@@ -359,6 +373,7 @@ Result<void, ConnectError> TcpLayer::connect(Instant now, TcbId id, Endpoint rem
     link_port(id);
     conns_.insert(key, id);
     s.in_table = true;
+    t->set_tx_offload(offload_for(remote.addr, s.tx_if));
     t->connect(now, isn_.next(now, laddr, lport, remote.addr, remote.port), mss_for(remote.addr, s.tx_if));
     touch(id);
     return {};
@@ -396,13 +411,16 @@ void TcpLayer::touch(TcbId id) {
     Slot* s = slot(id);
     if (!s) return;
     Instant due = s->tcb->next_deadline();
-    if (due == s->due) return;
+    if (due == s->due) return;  // the wheel entry is already right
     s->due = due;
     if (due.is_never()) {
         if (s->timer) wheel_.cancel(s->timer);
         s->timer = 0;
         return;
     }
+    // Not lazy on purpose: leaving an entry that only moved later to fire
+    // early (BSD callout style) was measured to double the p99 latency of
+    // request/response (20 -> 40 us on one CPU) for no gain in rate or CPU.
     if (s->timer == 0 || !wheel_.reschedule(s->timer, due)) s->timer = wheel_.schedule(due, id);
 }
 
@@ -516,10 +534,22 @@ void TcpLayer::send_segment(Tcb& t, const wire::TcpRepr& hdr_in, SeqNum data_seq
         return;
     }
     hdr.emit_header({h, hlen}, 0);
-    wire::Checksum c;
-    wire::add_pseudo_v4(c, k.laddr, k.raddr, wire::ip_proto::tcp, static_cast<std::uint16_t>(hlen + len));
-    pkt.for_each_segment([&](Bytes b) { c.add(b); });
-    wire::set_tcp_checksum({h, hlen}, c.finish());
+    const auto l4_len = static_cast<std::uint16_t>(hlen + len);
+    if (t.tx_offload().csum) {
+        // The device finishes the checksum (the pseudo-header sum goes in
+        // the field); a segment of several MSS is a TSO super-segment.
+        wire::set_tcp_checksum({h, hlen}, wire::pseudo_partial_v4(k.laddr, k.raddr, wire::ip_proto::tcp, l4_len));
+        OffloadMeta& m = pkt.meta();
+        m.tx_csum_partial = true;
+        m.csum_start = 0;
+        m.csum_offset = 16;
+        if (len > t.segment_size()) m.tso_mss = t.segment_size();
+    } else {
+        wire::Checksum c;
+        wire::add_pseudo_v4(c, k.laddr, k.raddr, wire::ip_proto::tcp, l4_len);
+        pkt.for_each_segment([&](Bytes b) { c.add(b); });
+        wire::set_tcp_checksum({h, hlen}, c.finish());
+    }
     if (hdr.flags & TcpFlags::rst) ++ctr_.rsts_sent;
     net::SendOptions o;
     o.src = k.laddr;
@@ -671,6 +701,7 @@ void TcpLayer::create_from_syn(Instant now, TcbId lid, ConnKey key, const wire::
     conns_.insert(key, id);
     s.in_table = true;
     ++l.syn_count;
+    t.set_tx_offload(offload_for(key.raddr, ls.promisc ? ifindex : 0));
     t.accept_syn(now, isn_.next(now, key.laddr, key.lport, key.raddr, key.rport),
                  mss_for(key.raddr, ls.promisc ? ifindex : 0), seg);
     touch(id);

@@ -9,8 +9,8 @@
 //  * Lookup is O(1): established and synchronizing connections are in a
 //    hash table keyed by the 4-tuple (SipHash with a per-stack secret, so
 //    peers cannot aim collisions); listeners are found by local port.
-//  * Each TCB's earliest deadline sits in one timer-wheel entry, updated
-//    after every call into the TCB.
+//  * Each TCB's earliest deadline sits in one timer-wheel entry, checked
+//    after every call into the TCB and moved only when it changed.
 //  * TCBs are freed only between calls into them (a TCB that ends inside
 //    its own method is queued and reaped afterwards), and only once no
 //    socket refers to them.
@@ -218,6 +218,7 @@ private:
     void send_reset(Instant now, Ipv4Addr src, Ipv4Addr dst, const wire::TcpRepr& seg, std::size_t len,
                     net::IfIndex ifindex, const net::L2Info* tx_l2);
     std::uint16_t mss_for(Ipv4Addr dst, net::IfIndex ifindex = 0) const;
+    TxOffload offload_for(Ipv4Addr dst, net::IfIndex ifindex = 0) const;
     std::uint32_t rx_vlan(const net::L2Info* l2) const { return l2 ? vlan_ids_.find(l2->vlans) : 0; }
     // The tag stack an outbound connection sends with.
     const wire::VlanStack& tx_vlans(const Slot& s, Ipv4Addr dst) const;

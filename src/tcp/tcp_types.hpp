@@ -40,6 +40,13 @@ struct ConnKey {
 
 using TcbId = std::uint32_t;  // 0 = none
 
+// What the interface on the route to the peer offers TCP output, learnt at
+// connect/accept as the MSS clamp is (DESIGN.md principle 7).
+struct TxOffload {
+    bool csum = false;            // the device finishes partial checksums
+    std::uint32_t tso_max = 0;    // largest TSO super-segment as an IP datagram (0 = no TSO)
+};
+
 struct TcpConfig {
     std::size_t sndbuf = 256 * 1024;
     std::size_t rcvbuf = 256 * 1024;
@@ -82,7 +89,8 @@ struct TcpConfig {
     X(delayed_acks) X(window_updates) X(urgent_rcvd) X(no_buffers) X(too_many_connections)     \
     X(data_after_close) X(synf_accept) X(synf_reject_rst) X(synf_reject_silent) X(synf_defer)     \
     X(synf_deferred_accept) X(synf_deferred_reject_rst) X(synf_deferred_reject_silent)            \
-    X(synf_defer_absorbed) X(synf_defer_overflow) X(synf_defer_timeout) X(synf_stale_verdict)
+    X(synf_defer_absorbed) X(synf_defer_overflow) X(synf_defer_timeout) X(synf_stale_verdict)     \
+    X(super_segs_out) X(super_segs_in)
 
 struct TcpCounters {
 #define UINET_X(name) std::uint64_t name = 0;

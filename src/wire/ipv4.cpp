@@ -35,11 +35,22 @@ Result<void, ParseError> check_ipv4_options(Bytes o) {
 }
 
 Result<Ipv4Repr, ParseError> Ipv4Repr::parse(Bytes packet, bool verify_checksum) {
+    return parse_chained(packet, packet.size(), verify_checksum);
+}
+
+Result<Ipv4Repr, ParseError> Ipv4Repr::parse_chained(Bytes packet, std::size_t packet_len, bool verify_checksum) {
     Ipv4View v(packet);
     // Version before the length checks (once a minimal header is present),
     // so a non-IPv4 packet is reported as such, not by a length accident.
     if (packet.size() >= kIpv4MinHeaderLen && v.version() != 4) return Err{ParseError::bad_version};
-    if (auto r = v.check_len(); !r) return Err{r.error()};
+    if (packet_len <= packet.size()) {
+        if (auto r = v.check_len(); !r) return Err{r.error()};
+    } else {
+        // The header is in `packet`; the datagram runs on in later buffers.
+        if (packet.size() < kIpv4MinHeaderLen) return Err{ParseError::truncated};
+        if (v.ihl() < 5 || v.header_len() > packet.size()) return Err{ParseError::bad_header_len};
+        if (v.total_len() < v.header_len() || v.total_len() > packet_len) return Err{ParseError::bad_length};
+    }
     if (auto r = check_ipv4_options(v.options()); !r) return Err{r.error()};
     if (verify_checksum && !v.checksum_ok()) return Err{ParseError::bad_checksum};
     Ipv4Repr r;

@@ -105,6 +105,12 @@ struct Ipv4Repr {
     std::uint16_t payload_len = 0;
 
     static Result<Ipv4Repr, ParseError> parse(Bytes packet, bool verify_checksum = true);
+    // The same for a packet held in several buffers: `first` holds at least
+    // the whole header (else bad_header_len / truncated) and packet_len is
+    // the length of the whole packet, against which the total length is
+    // checked (packet_len >= first.size()).
+    static Result<Ipv4Repr, ParseError> parse_chained(Bytes first, std::size_t packet_len,
+                                                      bool verify_checksum = true);
     // 20: emit() writes no options.
     std::size_t size() const { return kIpv4MinHeaderLen; }
     // Writes size() bytes including the header checksum.

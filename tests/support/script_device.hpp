@@ -24,6 +24,8 @@ public:
 
     const std::string& name() const override { return name_; }
     DeviceCaps caps() const override { return caps_; }
+    // Offloads to advertise (set before the device joins an interface).
+    void set_caps(const DeviceCaps& c) { caps_ = c; }
     std::size_t receive(Instant now, std::span<Packet> out) override {
         std::size_t n = 0;
         while (n < out.size() && !inbox_.empty()) {

@@ -78,3 +78,26 @@ TEST(Packet, ShareKeepsBuffersAlive) {
     b.reset();
     EXPECT_EQ(pool.stats().in_use, 0u);
 }
+
+TEST(Packet, AppendPacketCopiesAWholeChainAcrossPools) {
+    Pool src({.count = 16, .buf_size = 128, .headroom = 16});
+    Pool dst({.count = 16, .buf_size = 256, .headroom = 32});
+    std::vector<std::uint8_t> data(900);
+    for (std::size_t i = 0; i < data.size(); ++i) data[i] = static_cast<std::uint8_t>(i * 7);
+    Packet s = src.copy_of(data, 16);
+    ASSERT_TRUE(s.is_chain());
+    Packet d = dst.alloc(32);
+    ASSERT_TRUE(d.append(Bytes(data.data(), 10)));
+    ASSERT_TRUE(d.append(s));
+    ASSERT_EQ(d.size(), 910u);
+    std::vector<std::uint8_t> out(910);
+    ASSERT_TRUE(d.copy_out(0, out));
+    EXPECT_TRUE(std::equal(data.begin(), data.begin() + 10, out.begin()));
+    EXPECT_TRUE(std::equal(data.begin(), data.end(), out.begin() + 10));
+    EXPECT_EQ(src.stats().in_use, 8u);  // the source is untouched
+    // The destination pool running dry is reported, not a crash.
+    Pool tiny({.count = 2, .buf_size = 256, .headroom = 32});
+    Packet t = tiny.alloc(32);
+    EXPECT_FALSE(t.append(s));
+    EXPECT_GE(tiny.stats().alloc_failures, 1u);
+}
