@@ -138,6 +138,7 @@ struct uinet_instance_cfg {
 #define UINET_TCP_NODELAY 0x01
 #define UINET_TCP_MAXSEG 0x02
 #define UINET_TCP_INFO 0x20        /* struct uinet_tcp_info, get only */
+#define UINET_TCP_CONGESTION 13    /* algorithm name as a string: "newreno" or "cubic" */
 #define UINET_TCP_KEEPIDLE 0x100   /* seconds */
 #define UINET_TCP_KEEPINTVL 0x200  /* seconds */
 #define UINET_TCP_KEEPCNT 0x400

@@ -162,6 +162,14 @@ int set_tcp_level(uinet_socket* so, int name, const void* v, unsigned int len) {
     Stack& st = *so->inst->stack;
     int x = 0;
     if (name == UINET_TCP_INFO) return ENOPROTOOPT;
+    if (name == UINET_TCP_CONGESTION) {
+        // As Linux: the name, not necessarily NUL-terminated within optlen.
+        if (!v || len == 0 || len > 16) return EINVAL;
+        const char* p = static_cast<const char*>(v);
+        std::string_view want(p, strnlen(p, len));
+        if (!st.tcp().state(so->id)) return EBADF;
+        return st.tcp().set_congestion_control(so->id, want) ? 0 : ENOENT;
+    }
     if (int e = get_int(v, len, &x)) return e;
     TcpOptions o;
     switch (name) {
@@ -242,6 +250,16 @@ int get_tcp_level(uinet_socket* so, int name, void* v, unsigned int* len) {
         case UINET_TCP_KEEPIDLE: return put_int(v, len, static_cast<int>(so->keep_idle_s.load()));
         case UINET_TCP_KEEPINTVL: return put_int(v, len, static_cast<int>(so->keep_intvl_s.load()));
         case UINET_TCP_KEEPCNT: return put_int(v, len, static_cast<int>(so->keep_cnt.load()));
+        case UINET_TCP_CONGESTION: {
+            const char* n = st.tcp().congestion_control(so->id);
+            if (!n) return EBADF;
+            if (!v || !len || *len == 0) return EINVAL;
+            const std::size_t k = std::min<std::size_t>(std::strlen(n) + 1, *len);
+            std::memcpy(v, n, k);
+            static_cast<char*>(v)[k - 1] = '\0';
+            *len = static_cast<unsigned int>(k);
+            return 0;
+        }
         case UINET_TCP_INFO: {
             if (!v || !len || *len < sizeof(uinet_tcp_info)) return EINVAL;
             auto i = st.tcp().info(so->id);

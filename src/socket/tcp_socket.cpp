@@ -225,6 +225,11 @@ bool TcpSockets::set_congestion_control(SocketId id, std::string_view name) {
     return true;
 }
 
+const char* TcpSockets::congestion_control(SocketId id) const {
+    const tcp::Tcb* c = tcb(id);
+    return c ? c->congestion_control().name() : nullptr;
+}
+
 std::optional<tcp::TcpInfo> TcpSockets::info(SocketId id) const {
     const tcp::Tcb* c = tcb(id);
     if (!c) return std::nullopt;

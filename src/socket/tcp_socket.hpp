@@ -73,6 +73,8 @@ public:
     bool set_upcall(SocketId id, Upcall cb);
     bool set_options(SocketId id, const TcpOptions& o);
     bool set_congestion_control(SocketId id, std::string_view name);
+    // The algorithm's name ("newreno", "cubic"); nullptr for a bad socket.
+    const char* congestion_control(SocketId id) const;
     std::optional<tcp::TcpInfo> info(SocketId id) const;
     std::optional<Endpoint> local_endpoint(SocketId id) const;
     std::optional<Endpoint> remote_endpoint(SocketId id) const;

@@ -80,6 +80,18 @@ TEST_F(CapiPair, EveryOptionRoundTrips) {
     EXPECT_EQ(ENOPROTOOPT, uinet_sosetsockopt(so, UINET_IPPROTO_TCP, UINET_TCP_INFO, &ti, len));
     ASSERT_EQ(0, uinet_sogetsockopt(so, UINET_IPPROTO_TCP, UINET_TCP_INFO, &ti, &len));
     EXPECT_EQ(UINET_TCPS_CLOSED, ti.tcpi_state);
+    // TCP_CONGESTION: a name in, a NUL-terminated name out.
+    char cc[16] = {};
+    len = sizeof cc;
+    ASSERT_EQ(0, uinet_sogetsockopt(so, UINET_IPPROTO_TCP, UINET_TCP_CONGESTION, cc, &len));
+    EXPECT_STREQ("newreno", cc);
+    ASSERT_EQ(0, uinet_sosetsockopt(so, UINET_IPPROTO_TCP, UINET_TCP_CONGESTION, "cubic", 5));
+    len = sizeof cc;
+    ASSERT_EQ(0, uinet_sogetsockopt(so, UINET_IPPROTO_TCP, UINET_TCP_CONGESTION, cc, &len));
+    EXPECT_STREQ("cubic", cc);
+    EXPECT_EQ(6u, len);
+    EXPECT_EQ(ENOENT, uinet_sosetsockopt(so, UINET_IPPROTO_TCP, UINET_TCP_CONGESTION, "bbr", 3));
+    EXPECT_EQ(EINVAL, uinet_sosetsockopt(so, UINET_IPPROTO_TCP, UINET_TCP_CONGESTION, cc, 0));
     EXPECT_EQ(0, uinet_soclose(so));
 
     // Datagram sockets: no TCP level; SO_RCVBUF reaches the UDP layer.
