@@ -55,7 +55,9 @@ public:
         const bool entered = in_netns(
             c.tap_ns,
             [&] {
-                auto t = TapDevice::open(c.tap_name, s_->pool());
+                TapOptions to;
+                to.offloads = c.offload;  // virtio-net header: checksum offload and TSO both ways
+                auto t = TapDevice::open(c.tap_name, s_->pool(), to);
                 if (t)
                     dev = std::move(*t);
                 else

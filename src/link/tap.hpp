@@ -22,6 +22,19 @@
 //    opened; refresh_mtu() reads it again.
 //  * kernel_mac() is the MAC address of the kernel's side of the interface;
 //    the stack must use another address for itself.
+//  * Offloads (TapOptions::offloads, as QEMU's virtio-net does): the device
+//    is opened with IFF_VNET_HDR and TUNSETOFFLOAD(CSUM, TSO4, TSO6), and
+//    every frame carries a virtio_net_hdr. Transmit: a frame with a partial
+//    checksum (meta().tx_csum_partial) goes with NEEDS_CSUM and the kernel
+//    finishes it; a frame longer than the MTU with meta().tso_mss is a GSO
+//    super-frame (TCPV4/TCPV6, gso_size = tso_mss) the kernel segments if
+//    it must. caps() then reports tx_csum_offload and tso_max = 65535 + L2.
+//    Receive: the kernel may hand over GSO super-frames (meta().tso_mss =
+//    gso_size) and frames whose checksum it left partial; the driver
+//    finishes such a checksum in software (so the frame is correct wherever
+//    it goes next, e.g. bridged) and marks it verified, as it does frames
+//    the kernel flags DATA_VALID. If the kernel refuses the offload ioctls
+//    the device opens without them (offloads_active() says which).
 #pragma once
 
 #include <cstdint>
@@ -32,11 +45,14 @@
 #include "base/result.hpp"
 #include "link/device.hpp"
 
+struct virtio_net_hdr;  // <linux/virtio_net.h>
+
 namespace uinet {
 
 struct TapOptions {
     bool create_if_missing = true;
     bool set_up = true;
+    bool offloads = false;  // virtio-net header: checksum offload and TSO both ways
 };
 
 class TapDevice : public Device {
@@ -56,6 +72,7 @@ public:
 
     MacAddr kernel_mac() const { return kernel_mac_; }
     unsigned ifindex() const { return ifindex_; }
+    bool offloads_active() const { return vnet_; }
     // True if open() created the interface (it vanishes on close).
     bool created() const { return created_; }
     // Reads the interface MTU again; returns it, or an error message.
@@ -63,6 +80,8 @@ public:
 
 private:
     TapDevice(std::string name, Pool& pool, int fd);
+    // The virtio-net header for a frame about to be written.
+    void fill_vnet_header(Packet& p, ::virtio_net_hdr& vh) const;
 
     std::string name_;
     Pool& pool_;
@@ -70,6 +89,8 @@ private:
     std::uint32_t mtu_ = 1500;
     unsigned ifindex_ = 0;
     bool created_ = false;
+    bool vnet_ = false;           // virtio-net header with offloads
+    bool vnet_hdr_only_ = false;  // header present, offloads refused by the kernel
     MacAddr kernel_mac_{};
     DeviceStats stats_{};
     std::unique_ptr<std::uint8_t[]> spill_;  // tail of frames longer than a buffer
