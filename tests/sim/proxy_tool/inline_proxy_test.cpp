@@ -253,6 +253,14 @@ void run_session(const LineConfig& cfg, std::size_t up, std::size_t down) {
     EXPECT_EQ(l2->local_mac, kMacS);
     EXPECT_TRUE(l2->vlans == qinq());
     EXPECT_EQ(*ct.remote_endpoint(cs), (Endpoint{kIpS, Port(80)}));
+    // The proxy's stack claims both connections' segments, by 4-tuple and tags.
+    const Endpoint server{kIpS, Port(80)};
+    const tcp::TcpLayer& pt = l.p->tcp_layer();
+    EXPECT_TRUE(pt.claims(client, server, qinq()));  // client side, as the client sends
+    EXPECT_TRUE(pt.claims(server, client, qinq()));  // server side, as the server answers
+    EXPECT_FALSE(pt.claims(client, server, qinq(kCTag + 1)));
+    EXPECT_FALSE(pt.claims(client, server, {}));
+    EXPECT_FALSE(pt.claims(client, Endpoint{kIpS, Port(81)}, qinq()));
 
     Exchange x{ct, st, cs, *ss, up, down};
     ASSERT_TRUE(l.run_until([&] { return x.pump(l.clock.now()); }, Duration::seconds(600)));
@@ -431,6 +439,10 @@ TEST(SimInlineProxy, ServerSilenceReachesTheClientAsSilence) {
     TcpSockets& ct = l.c->tcp();
     SocketId cs = *ct.open();
     ASSERT_TRUE(ct.connect(l.clock.now(), cs, {kIpS, Port(81)}));
+    // While the proxy waits for the server, the SYN is deferred: claimed.
+    ASSERT_TRUE(l.run_until([&] { return l.px->pending() > 0; }, Duration::seconds(5)));
+    EXPECT_TRUE(l.p->tcp_layer().claims(*ct.local_endpoint(cs), Endpoint{kIpS, Port(81)}, qinq()));
+    EXPECT_EQ(counter(*l.p, "tcp", "synf_deferred_now"), 1u);
     // The client's own SYN retries (1 + 2 + 4 + ... s) run out: it times out
     // without one segment having reached it.
     ASSERT_TRUE(l.run_until([&] { return ct.state(cs) == tcp::TcpState::closed; }, Duration::seconds(300)));
