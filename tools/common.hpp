@@ -27,4 +27,16 @@ struct PerfArgs {
 };
 int run_perf(const PerfArgs& args);
 
+struct ProxyArgs {
+    std::string client, server;          // device specs: tap:NAME
+    std::string vlan;                    // tag stack pushed on both sides: TPID:VID,...
+    std::string pcap_client, pcap_server;
+    std::size_t max_conns = 4096;
+    std::size_t max_pending = 256;
+    double connect_timeout = 5.0;        // seconds
+    std::size_t sockbuf = 0;             // socket buffers of the relayed connections (0: the stack's default)
+};
+CLI::App* add_proxy_command(CLI::App& app, ProxyArgs& args);
+int run_proxy(const ProxyArgs& args);
+
 }  // namespace uinet::tools

@@ -34,6 +34,9 @@ int main(int argc, char** argv) {
     uinet::tools::TcpArgs ta;
     auto* tcp = uinet::tools::add_tcp_command(app, ta);
 
+    uinet::tools::ProxyArgs xa;
+    auto* proxy = uinet::tools::add_proxy_command(app, xa);
+
     uinet::tools::PerfArgs pa;
     bool quick = false;
     auto* perf = app.add_subcommand(
@@ -101,6 +104,7 @@ int main(int argc, char** argv) {
     if (*serve) return uinet::tools::run_serve(sa);
     if (*fetch) return uinet::tools::run_fetch(fa);
     if (*tcp) return uinet::tools::run_tcp(ta);
+    if (*proxy) return uinet::tools::run_proxy(xa);
     if (*perf) {
         if (quick && bytes_opt->count() == 0) pa.cfg.bytes = 32u << 20;
         if (quick && rr_opt->count() == 0) pa.cfg.rr_count = 2000;

@@ -4,12 +4,8 @@
 // answers, and on SIGTERM/SIGINT prints its counters as one JSON object and
 // exits 0. Signals are taken by a dedicated thread (sigwait), which asks the
 // stack to stop; the stack's loop runs on the main thread.
-#include <signal.h>
-
-#include <atomic>
 #include <cstdio>
 #include <memory>
-#include <thread>
 #include <vector>
 
 #include "common.hpp"
@@ -21,11 +17,7 @@ namespace uinet::tools {
 
 int run_serve(const ServeArgs& args) {
     // Signals go to one thread only: block them before any thread starts.
-    sigset_t sigs;
-    sigemptyset(&sigs);
-    sigaddset(&sigs, SIGTERM);
-    sigaddset(&sigs, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
+    block_stop_signals();
 
     StackOptions opts;
     opts.name = "serve";
@@ -63,13 +55,7 @@ int run_serve(const ServeArgs& args) {
         }
     }
 
-    std::atomic<bool> signalled{false};
-    std::thread sig_thread([&] {
-        int sig = 0;
-        sigwait(&sigs, &sig);
-        signalled = true;
-        stack.stop();
-    });
+    SignalThread sig_thread([&] { stack.stop(); });
     // `ready` is printed from inside the loop: by then the stack answers.
     stack.post([&] {
         std::printf("ready\n");
@@ -80,8 +66,6 @@ int run_serve(const ServeArgs& args) {
     u.close(echo);
     std::printf("%s\n", stack.counters_json().c_str());
     std::fflush(stdout);
-    if (!signalled) pthread_kill(sig_thread.native_handle(), SIGTERM);
-    sig_thread.join();
     return 0;
 }
 

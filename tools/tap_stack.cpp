@@ -17,6 +17,16 @@ namespace uinet::tools {
 
 namespace {
 
+sigset_t stop_signals() {
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGINT);
+    return sigs;
+}
+
+}  // namespace
+
 MacAddr random_local_mac(Random& r) {
     std::array<std::uint8_t, 6> b{};
     r.fill(b);
@@ -24,8 +34,6 @@ MacAddr random_local_mac(Random& r) {
     return MacAddr(b);
 }
 
-// Offset from the monotonic clock (the stack's) to wall-clock time, so
-// that capture timestamps are real dates.
 Duration wall_minus_monotonic() {
     timespec rt{}, mt{};
     clock_gettime(CLOCK_REALTIME, &rt);
@@ -33,7 +41,29 @@ Duration wall_minus_monotonic() {
     return Duration::seconds(rt.tv_sec - mt.tv_sec) + Duration::nanos(rt.tv_nsec - mt.tv_nsec);
 }
 
-}  // namespace
+void block_stop_signals() {
+    const sigset_t sigs = stop_signals();
+    pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
+}
+
+SignalThread::SignalThread(std::function<void()> on_signal) {
+    thread_ = std::thread([this, fn = std::move(on_signal)] {
+        const sigset_t sigs = stop_signals();
+        int sig = 0;
+        sigwait(&sigs, &sig);
+        if (closing_.load()) return;
+        signalled_ = true;
+        if (fn) fn();
+    });
+}
+
+SignalThread::~SignalThread() {
+    closing_ = true;
+    // Wakes the sigwait if no signal came (the signal is blocked everywhere,
+    // so it only ends the wait).
+    if (!signalled_) pthread_kill(thread_.native_handle(), SIGTERM);
+    thread_.join();
+}
 
 void add_tap_options(CLI::App& cmd, TapArgs& a) {
     cmd.add_option("--tap", a.tap, "TAP device to attach to (created if missing)")->required();
@@ -96,14 +126,15 @@ Result<std::unique_ptr<TapStack>, int> TapStack::open(const TapArgs& args, const
     return ts;
 }
 
-bool TapStack::drive_until(const std::function<bool()>& done, Instant deadline) {
-    Stack& s = *stack_;
+bool drive_until(Stack& s, Clock& clock, const std::function<bool()>& done, Instant deadline,
+                 const std::function<Instant(Instant)>& extra) {
     epoll_event evs[16];
     for (;;) {
-        const Instant next = s.poll(now());
+        Instant next = s.poll(clock.now());
+        if (extra) next = earliest(next, extra(clock.now()));
         if (done()) return true;
         const Instant t = earliest(next, deadline);
-        const Instant n = now();
+        const Instant n = clock.now();
         if (n >= deadline) return done();
         const Duration wait = t - n;
         // At most a second per sleep: a far or absent deadline never overflows.
@@ -111,6 +142,10 @@ bool TapStack::drive_until(const std::function<bool()>& done, Instant deadline) 
         const int timeout_ms = static_cast<int>(std::min<std::int64_t>(ms, 1000));
         if (::epoll_wait(s.event_fd(), evs, 16, timeout_ms) < 0 && errno != EINTR) return done();
     }
+}
+
+bool TapStack::drive_until(const std::function<bool()>& done, Instant deadline) {
+    return tools::drive_until(*stack_, *ph_.host().clock, done, deadline);
 }
 
 }  // namespace uinet::tools

@@ -15,12 +15,22 @@
 //  * drive_until() runs the stack's loop on the calling thread (poll, then
 //    sleep in epoll on the stack's descriptor until its next deadline) until
 //    a predicate holds or a deadline passes; it is the loop of clients that
-//    need no second thread.
+//    need no second thread. The free drive_until() does the same for any
+//    stack, and lets an application's own timers (`extra`, e.g. the
+//    proxy's) take part in the sleep.
+//  * block_stop_signals() and SignalThread take SIGTERM and SIGINT on a
+//    thread of their own, so that a tool can stop its loop and print its
+//    counters: block first thing (threads started later inherit the
+//    mask), then start the SignalThread with what to do on a signal.
 #pragma once
 
+#include <signal.h>
+
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "base/result.hpp"
 #include "host/posix.hpp"
@@ -41,6 +51,39 @@ struct TapArgs {
 };
 
 void add_tap_options(CLI::App& cmd, TapArgs& args);
+
+// Offset from the monotonic clock (the stack's) to wall-clock time, so that
+// capture timestamps are real dates.
+Duration wall_minus_monotonic();
+// A random unicast, locally administered MAC.
+MacAddr random_local_mac(Random& r);
+
+// Runs `s` on the calling thread: poll, then `extra(now)` if given (which
+// returns its own next deadline), then sleep in epoll on the stack's
+// descriptor until the earliest deadline (at most a second), until done()
+// holds (checked after every iteration) or `deadline` passes.
+bool drive_until(Stack& s, Clock& clock, const std::function<bool()>& done, Instant deadline,
+                 const std::function<Instant(Instant)>& extra = {});
+
+// Blocks SIGTERM and SIGINT in the calling thread and every thread it
+// starts afterwards; call it before any thread starts.
+void block_stop_signals();
+
+// A thread waiting (sigwait) for SIGTERM or SIGINT; calls on_signal once,
+// on that thread, when one comes. The destructor wakes and joins it.
+class SignalThread {
+public:
+    explicit SignalThread(std::function<void()> on_signal);
+    ~SignalThread();
+    SignalThread(const SignalThread&) = delete;
+    SignalThread& operator=(const SignalThread&) = delete;
+    bool signalled() const { return signalled_.load(); }
+
+private:
+    std::atomic<bool> signalled_{false};
+    std::atomic<bool> closing_{false};
+    std::thread thread_;
+};
 
 class TapStack {
 public:

@@ -119,6 +119,11 @@ public:
     // The application's verdict on a deferred SYN (not `defer`).
     Result<void, VerdictError> deliver_syn_verdict(Instant now, SynHandle h, SynVerdict v);
     std::size_t deferred_syns() const { return deferred_.size(); }
+    // Whether a segment from `src` to `dst` with this tag stack would reach
+    // a connection (in any state, TIME-WAIT included) or a deferred SYN.
+    // Read-only: an inline proxy's first-look hook asks it before taking a
+    // frame, and bridges what no connection claims.
+    bool claims(Endpoint src, Endpoint dst, const wire::VlanStack& vlans) const;
     bool bound(TcbId id) const;
 
     // --- net/ ---

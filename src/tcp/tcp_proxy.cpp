@@ -120,6 +120,13 @@ Result<void, ProxyError> TcpLayer::set_syn_filter(TcbId id, SynFilter fn, const 
     return {};
 }
 
+bool TcpLayer::claims(Endpoint src, Endpoint dst, const wire::VlanStack& vlans) const {
+    const std::uint32_t vlan = vlan_ids_.find(vlans);
+    if (vlan == VlanIds::kUnknown) return false;  // no connection uses this tag stack
+    const ConnKey key{dst.addr, src.addr, dst.port, src.port, vlan};
+    return conns_.contains(key) || (!deferred_.empty() && deferred_.contains(key));
+}
+
 // --- the filter ---------------------------------------------------------------
 
 TcpLayer::FilterOutcome TcpLayer::run_syn_filter(Instant now, TcbId lid, const ConnKey& key,
