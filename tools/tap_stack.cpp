@@ -71,6 +71,8 @@ void add_tap_options(CLI::App& cmd, TapArgs& a) {
     cmd.add_option("--gateway", a.gateway, "Default gateway");
     cmd.add_option("--pcap", a.pcap, "Write a capture of every frame to this file");
     cmd.add_option("--mac", a.mac, "MAC address of the stack (default: random, locally administered)");
+    cmd.add_flag("--no-offload", a.no_offload,
+                 "Plain TAP frames: no checksum offload or TSO through the virtio-net header");
 }
 
 Result<std::unique_ptr<TapStack>, int> TapStack::open(const TapArgs& args, const char* cmd, StackOptions opts) {
@@ -103,7 +105,9 @@ Result<std::unique_ptr<TapStack>, int> TapStack::open(const TapArgs& args, const
     ts->cidr_ = *cidr;
     ts->stack_ = std::make_unique<Stack>(ts->ph_.host(), std::move(opts));
     Stack& stack = *ts->stack_;
-    auto tap = TapDevice::open(args.tap, stack.pool());
+    TapOptions to;
+    to.offloads = !args.no_offload;
+    auto tap = TapDevice::open(args.tap, stack.pool(), to);
     if (!tap) {
         std::fprintf(stderr, "uinet %s: %s\n", cmd, tap.error().c_str());
         return Err{1};

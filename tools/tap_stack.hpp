@@ -47,6 +47,7 @@ struct TapArgs {
     std::string addr;
     std::string gateway;
     std::string pcap;
+    bool no_offload = false;  // plain frames: no virtio-net header, checksums in software
     std::string mac;
 };
 
