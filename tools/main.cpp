@@ -7,6 +7,9 @@
 
 #include "client.hpp"
 #include "common.hpp"
+#ifdef UINET_WITH_PCAP
+#include "passive/passive_cmd.hpp"
+#endif
 
 int main(int argc, char** argv) {
     CLI::App app{"uinet: a userland TCP/IP stack, and tools built on it"};
@@ -88,6 +91,11 @@ int main(int argc, char** argv) {
                    "Small sizes (32 MiB, 2000 transactions, 2000 connections) to check that it works");
     perf->add_flag("--json", pa.json, "Print JSON Lines, one object per figure, instead of the table");
 
+#ifdef UINET_WITH_PCAP
+    uinet::tools::PassiveArgs pva;
+    auto* passive = uinet::tools::add_passive_command(app, pva);
+#endif
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -97,6 +105,9 @@ int main(int argc, char** argv) {
     if (*serve) return uinet::tools::run_serve(sa);
     if (*fetch) return uinet::tools::run_fetch(fa);
     if (*tcp) return uinet::tools::run_tcp(ta);
+#ifdef UINET_WITH_PCAP
+    if (*passive) return uinet::tools::run_passive(pva);
+#endif
     if (*perf) {
         if (quick && bytes_opt->count() == 0) pa.cfg.bytes = 32u << 20;
         if (quick && rr_opt->count() == 0) pa.cfg.rr_count = 2000;
