@@ -246,6 +246,7 @@ void PassiveEngine::store(Instant now, Stream& s, std::int64_t off, Bytes data) 
     ctr_.out_of_window_bytes += r.beyond_window;
     ctr_.overrun_bytes += r.overrun;
     ctr_.forced_holes += r.forced_holes;
+    ctr_.memory_refused = budget_.refused;
     if (r.inconsistent > 0) {
         ++s.st.inconsistent_segments;
         s.st.inconsistent_bytes += r.inconsistent;

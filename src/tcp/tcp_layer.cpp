@@ -337,6 +337,7 @@ void TcpLayer::release(Instant now, TcbId id, bool abort) {
     if (!s) return;
     Tcb& t = *s->tcb;
     t.owner = 0;
+    if (passive_) passive_->listener_closed(id);  // a passive socket, listening or not
     auto lit = listeners_.find(id);
     if (lit != listeners_.end()) {
         // A closing listener resets the connections nobody accepted.
@@ -346,7 +347,6 @@ void TcpLayer::release(Instant now, TcbId id, bool abort) {
             if (sl.tcb && sl.tcb->listener == id && sl.tcb->state() != TcpState::closed) sl.tcb->abort(now);
         listeners_.erase(lit);
         drop_deferrals(id);
-        if (passive_) passive_->listener_closed(id);
         t.force_close();
     } else if (t.state() == TcpState::closed) {
         s->dead = true;

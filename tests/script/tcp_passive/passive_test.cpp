@@ -341,7 +341,6 @@ TEST(Passive, NewSynReplacesAnEndedFlow) {
 TEST(Passive, APassiveStackNeverTransmits) {
     // No listener at all: unclaimed SYNs, ARP and ICMP for the stack's own
     // address, with the black hole off — still nothing leaves.
-    tcp::PassiveConfig pc;
     VirtualClock clock{Instant::from_ns(1'000'000'000)};
     SeededRandom rnd{3};
     Host host{};
@@ -383,6 +382,33 @@ TEST(Passive, APassiveStackNeverTransmits) {
         if (std::string(s) == "net" && std::string(n) == "tx_passive_suppressed") suppressed = v;
     });
     EXPECT_GE(suppressed, 4u);  // ARP reply, echo reply, RST, port unreachable, SYN-ACKs...
+}
+
+}  // namespace
+
+namespace {
+
+TEST(Passive, ClosingTheListenerDropsQueuedFlowsOnly) {
+    PassiveStack ps;
+    ObservedConn a, b;
+    b.cport = 40001;
+    ps.feed(a.syn());
+    Pair pa = accept_pair(ps);
+    ps.feed(b.syn());  // queued, never accepted
+    ps.tcp().close(ps.clock.now(), ps.listener);
+    EXPECT_EQ(ps.counter("passive", "flows_accept_dropped"), 1u);
+    ps.feed(a.synack());
+    ps.feed(a.c2s(0, bytes_of("still observed")));
+    EXPECT_EQ(ps.drain(pa.c2s), "still observed");
+    // A socket made passive but closed before listening leaves nothing behind.
+    SocketId s = *ps.tcp().open();
+    ASSERT_TRUE(ps.tcp().set_passive(s));
+    ps.tcp().close(ps.clock.now(), s);
+    SocketId l = *ps.tcp().open();
+    ASSERT_TRUE(ps.tcp().bind(l, {Ipv4Addr::any(), Port(81)}));
+    ASSERT_TRUE(ps.tcp().listen(l));
+    EXPECT_EQ(ps.tcp().accept_passive(l).error(), AcceptError::not_listening);
+    EXPECT_EQ(ps.tcp().set_passive(l).error(), tcp::ProxyError::invalid_state);  // after listen: too late
 }
 
 }  // namespace
