@@ -7,6 +7,9 @@
 
 #include "client.hpp"
 #include "common.hpp"
+#ifdef UINET_WITH_PCAP
+#include "passive/passive_cmd.hpp"
+#endif
 
 int main(int argc, char** argv) {
     CLI::App app{"uinet: a userland TCP/IP stack, and tools built on it"};
@@ -95,6 +98,11 @@ int main(int argc, char** argv) {
                    "uinet's mem pipe without checksum offload, TSO and frame hand-over (1500-byte frames, "
                    "software checksums, two copies per frame)");
 
+#ifdef UINET_WITH_PCAP
+    uinet::tools::PassiveArgs pva;
+    auto* passive = uinet::tools::add_passive_command(app, pva);
+#endif
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -105,6 +113,9 @@ int main(int argc, char** argv) {
     if (*fetch) return uinet::tools::run_fetch(fa);
     if (*tcp) return uinet::tools::run_tcp(ta);
     if (*proxy) return uinet::tools::run_proxy(xa);
+#ifdef UINET_WITH_PCAP
+    if (*passive) return uinet::tools::run_passive(pva);
+#endif
     if (*perf) {
         if (quick && bytes_opt->count() == 0) pa.cfg.bytes = 32u << 20;
         if (quick && rr_opt->count() == 0) pa.cfg.rr_count = 2000;

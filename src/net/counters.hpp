@@ -14,7 +14,7 @@ namespace uinet::net {
     X(rx_frames) X(rx_bytes) X(rx_bad_l2) X(rx_too_many_tags) X(rx_vlan_mismatch)             \
     X(rx_not_for_us_mac) X(rx_unknown_ethertype) X(rx_no_interface)                            \
     X(rx_first_look_dropped) X(bridged_frames) X(bridge_errors)                                \
-    X(tx_frames) X(tx_bytes) X(tx_dropped_device) X(tx_no_buffers)                             \
+    X(tx_frames) X(tx_bytes) X(tx_dropped_device) X(tx_no_buffers) X(tx_passive_suppressed)   \
     X(arp_rx) X(arp_bad) X(arp_requests_rx) X(arp_replies_rx) X(arp_replies_sent)              \
     X(arp_requests_sent) X(arp_announcements_sent) X(arp_not_for_us) X(arp_conflicts)         \
     X(arp_pending_dropped) X(arp_resolve_failed)                                               \

@@ -113,6 +113,10 @@ bool NetLayer::first_look(Instant now, Interface& ifc, Packet& frame) {
         case FirstLookAction::drop: ++ctr_.rx_first_look_dropped; return false;
         case FirstLookAction::bridge: break;
     }
+    if (cfg_.passive) {
+        ++ctr_.tx_passive_suppressed;
+        return false;
+    }
     Interface* out = v.bridge_to == ifc.index() ? nullptr : interface(v.bridge_to);
     // Room for the Ethernet header and a full stack of 16 tags, as links carry.
     if (out == nullptr || frame.size() > std::size_t{out->mtu()} + 14 + 16 * 4) {

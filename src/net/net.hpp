@@ -71,6 +71,11 @@ struct NetConfig {
     // libuinet's default: unclaimed traffic gets no ICMP unreachable (and,
     // in tcp/, no RST), so a stack can sit silently on a shared segment.
     bool blackhole = true;
+    // A passive (listen-only) stack: nothing is ever queued for transmission
+    // (no ARP replies or announcements, no ICMP, no TCP segment, no bridged
+    // frame); each frame that would have left is counted in
+    // tx_passive_suppressed. For monitors (docs/passive.md).
+    bool passive = false;
     bool reply_to_broadcast_echo = false;  // as Linux's icmp_echo_ignore_broadcasts=1
     std::uint32_t icmp_errors_per_sec = 1000;  // token bucket rate (RFC 1812 4.3.2.8)
     std::uint32_t icmp_error_burst = 50;

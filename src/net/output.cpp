@@ -72,6 +72,10 @@ void finish_partial_checksum(Packet& l4) {
 
 void NetLayer::emit_frame(Interface& ifc, const MacAddr& dst, const MacAddr& src, const wire::VlanStack& vlans,
                           std::uint16_t ethertype, Packet pkt) {
+    if (cfg_.passive) {  // a passive stack is silent: every frame stops here
+        ++ctr_.tx_passive_suppressed;
+        return;
+    }
     std::size_t n = wire::l2_header_len(vlans);
     std::uint8_t* h = push_header(pkt, pool_, n, cfg_.headroom);
     if (!h) {

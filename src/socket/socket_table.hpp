@@ -37,7 +37,8 @@ constexpr std::uint32_t hangup = 8;
 
 using Upcall = std::function<void(SocketId, std::uint32_t events)>;
 
-enum class SocketKind : std::uint8_t { none, udp, tcp };
+// passive: one observed direction of a connection (socket/passive_socket.cpp).
+enum class SocketKind : std::uint8_t { none, udp, tcp, passive };
 
 class SocketTable {
 public:

@@ -77,7 +77,7 @@ Result<SocketId, AcceptError> TcpSockets::accept(SocketId id, Endpoint* peer) {
     auto t = tcb_id(id);
     if (!t) return Err{AcceptError::bad_socket};
     const tcp::Tcb* l = tcp_.tcb(*t);
-    if (!l || l->state() != TcpState::listen) return Err{AcceptError::not_listening};
+    if (!l || l->state() != TcpState::listen || tcp_.passive(*t)) return Err{AcceptError::not_listening};
     auto c = tcp_.accept(*t);
     if (!c) return Err{AcceptError::would_block};
     SocketId nid = table_.create(SocketKind::tcp);
@@ -126,6 +126,7 @@ Result<std::size_t, TcpRecvError> TcpSockets::peek(Instant now, SocketId id, Mut
 }
 
 Result<std::size_t, TcpRecvError> TcpSockets::recv_or_peek(Instant now, SocketId id, MutBytes buf, bool peek) {
+    if (const PassiveRef* p = passive_ref(id)) return passive_recv(*p, buf, peek);
     auto t = tcb_id(id);
     tcp::Tcb* c = t ? tcp_.tcb(*t) : nullptr;
     if (!c) return Err{TcpRecvError::bad_socket};
@@ -158,6 +159,7 @@ Result<void, ShutdownError> TcpSockets::shutdown(Instant now, SocketId id, Shutd
 }
 
 void TcpSockets::close(Instant now, SocketId id) {
+    if (const PassiveRef* p = passive_ref(id)) return passive_close(id, *p);
     auto t = tcb_id(id);
     if (!t) return;
     table_.destroy(id);
@@ -165,6 +167,7 @@ void TcpSockets::close(Instant now, SocketId id) {
 }
 
 void TcpSockets::abort(Instant now, SocketId id) {
+    if (const PassiveRef* p = passive_ref(id)) return passive_close(id, *p);
     auto t = tcb_id(id);
     if (!t) return;
     table_.destroy(id);
@@ -172,6 +175,7 @@ void TcpSockets::abort(Instant now, SocketId id) {
 }
 
 std::uint32_t TcpSockets::poll(SocketId id) const {
+    if (const PassiveRef* p = passive_ref(id)) return passive_poll(*p);
     auto t = tcb_id(id);
     const tcp::Tcb* c = t ? tcp_.tcb(*t) : nullptr;
     if (!c) return event::error | event::hangup;
@@ -185,6 +189,7 @@ std::uint32_t TcpSockets::poll(SocketId id) const {
 }
 
 std::size_t TcpSockets::readable_bytes(SocketId id) const {
+    if (const PassiveRef* p = passive_ref(id)) return tcp_.passive_engine()->readable(p->flow, p->dir);
     const tcp::Tcb* c = tcb(id);
     return c ? c->bytes_readable() : 0;
 }
@@ -196,7 +201,7 @@ std::size_t TcpSockets::send_space(SocketId id) const {
 
 bool TcpSockets::set_upcall(SocketId id, Upcall cb) {
     SocketTable::Slot* sl = table_.find(id);
-    if (!sl || sl->kind != SocketKind::tcp) return false;
+    if (!sl || (sl->kind != SocketKind::tcp && sl->kind != SocketKind::passive)) return false;
     sl->upcall = std::move(cb);
     return true;
 }
@@ -237,18 +242,21 @@ std::optional<tcp::TcpInfo> TcpSockets::info(SocketId id) const {
 }
 
 std::optional<Endpoint> TcpSockets::local_endpoint(SocketId id) const {
+    if (passive_ref(id)) return passive_info(id)->server;
     const tcp::Tcb* c = tcb(id);
     if (!c || c->key().lport.is_any()) return std::nullopt;
     return Endpoint{c->key().laddr, c->key().lport};
 }
 
 std::optional<Endpoint> TcpSockets::remote_endpoint(SocketId id) const {
+    if (passive_ref(id)) return passive_info(id)->client;
     const tcp::Tcb* c = tcb(id);
     if (!c || c->key().rport.is_any()) return std::nullopt;
     return Endpoint{c->key().raddr, c->key().rport};
 }
 
 int TcpSockets::error(SocketId id) const {
+    if (const PassiveRef* p = passive_ref(id)) return passive_error(*p);
     const tcp::Tcb* c = tcb(id);
     if (!c) return EBADF;
     return tcp::to_errno(c->error());
@@ -284,6 +292,7 @@ Result<void, tcp::ProxyError> TcpSockets::set_l2info(SocketId id, const tcp::Con
 }
 
 Result<tcp::ConnL2, tcp::ProxyError> TcpSockets::l2info(SocketId id) const {
+    if (passive_ref(id)) return passive_info(id)->l2;
     auto t = tcb_id(id);
     if (!t) return Err{tcp::ProxyError::bad_socket};
     auto l2 = tcp_.l2info(*t);

@@ -12,11 +12,18 @@
 // sockets, a per-socket transmit interface, per-connection L2 info (MACs
 // and VLAN tags), listeners restricted to a tag stack, and SYN filters
 // with verdicts the application may defer.
+//
+// Passive receive (docs/passive.md): a passive listener observes other
+// hosts' connections; accept_passive() yields a pair of receive-only
+// stream sockets (client-to-server, server-to-client) that answer recv(),
+// poll(), upcalls, close() and the endpoint and L2 queries like any TCP
+// socket; recv_passive() reads up to a hole and reports it.
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <unordered_map>
 
 #include "base/result.hpp"
 #include "socket/socket_table.hpp"
@@ -42,6 +49,12 @@ struct TcpOptions {
     std::optional<std::uint32_t> keep_cnt;
     std::optional<std::size_t> sndbuf, rcvbuf;
     std::optional<std::uint16_t> maxseg;
+};
+
+// The two sockets of one observed connection.
+struct PassivePair {
+    SocketId c2s;  // bytes the client sent
+    SocketId s2c;  // bytes the server sent
 };
 
 class TcpSockets final : public tcp::TcpEvents {
@@ -108,9 +121,45 @@ public:
     // From other threads: Stack::post_syn_verdict().
     Result<void, tcp::VerdictError> deliver_syn_verdict(Instant now, tcp::SynHandle h, tcp::SynVerdict v);
 
+    // --- passive receive (socket/passive_socket.cpp, docs/passive.md) ---
+    // Before listen: the listener observes connections instead of answering
+    // them (it also becomes promiscuous if not yet bound).
+    Result<void, tcp::ProxyError> set_passive(SocketId id, bool on = true);
+    // open + set_passive + bind + listen, in one call: observes every
+    // connection whose server is `local` (default: any address, any port).
+    Result<SocketId, tcp::ProxyError> open_passive_listener(Endpoint local = {}, std::size_t backlog = 1024);
+    // The next observed connection as two receive-only stream sockets.
+    // (accept() on a passive listener fails with not_listening.)
+    Result<PassivePair, AcceptError> accept_passive(SocketId listener);
+    // Reads up to buf.size() bytes, stopping before a hole; when the hole is
+    // next it is consumed and reported (bytes 0, hole_len > 0). bytes 0 and
+    // hole_len 0: end of stream. Plain recv() skips holes (counted in
+    // passive_info()).
+    Result<tcp::PassiveRead, TcpRecvError> recv_passive(SocketId id, MutBytes buf);
+    // The observed connection (either of its sockets): endpoints, L2 info,
+    // timestamps, and each direction's bytes, holes, overlaps and end.
+    std::optional<tcp::PassiveConnInfo> passive_info(SocketId id) const;
+    // 0 = client-to-server, 1 = server-to-client; nullopt if not a passive stream.
+    std::optional<int> passive_direction(SocketId id) const;
+    // The input is over (end of a capture file): every observed connection
+    // ends now (capture_end), its gaps becoming holes; readers get EOF.
+    void passive_finish(Instant now);
+
     void tcp_event(std::uint64_t owner, std::uint32_t events) override;
 
 private:
+    struct PassiveRef {
+        tcp::PassiveFlowId flow;
+        int dir = 0;
+    };
+    const PassiveRef* passive_ref(SocketId id) const;
+    std::uint32_t passive_poll(const PassiveRef& p) const;
+    // recv() on a passive stream: holes are skipped; peek is not offered.
+    Result<std::size_t, TcpRecvError> passive_recv(const PassiveRef& p, MutBytes buf, bool peek);
+    void passive_close(SocketId id, const PassiveRef& p);
+    int passive_error(const PassiveRef& p) const;  // ECONNRESET once ended by a RST
+    std::unordered_map<std::uint32_t, PassiveRef> passive_socks_;  // by socket slot
+
     tcp::Tcb* tcb(SocketId id) const;
     std::optional<tcp::TcbId> tcb_id(SocketId id) const;
     Result<std::size_t, TcpRecvError> recv_or_peek(Instant now, SocketId id, MutBytes buf, bool peek);

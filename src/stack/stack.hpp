@@ -168,6 +168,11 @@ void Stack::visit_counters(F&& f) const {
     f("tcp", "connections", tcp_.connections());
     f("tcp", "time_wait_now", tcp_.time_wait_count());
     f("tcp", "synf_deferred_now", tcp_.deferred_syns());
+    if (const tcp::PassiveEngine* pe = tcp_.passive_engine()) {
+        pe->counters().visit([&](const char* n, std::uint64_t v) { f("passive", n, v); });
+        f("passive", "flows_now", pe->flows());
+        f("passive", "memory_now", pe->memory());
+    }
     const net::ReassemblyStats& r = net_.reassembly_stats();
     f("reassembly", "fragments_in", r.fragments_in);
     f("reassembly", "datagrams_done", r.datagrams_done);

@@ -230,6 +230,7 @@ std::optional<TcbId> TcpLayer::accept(TcbId lid) {
 }
 
 bool TcpLayer::accept_ready(TcbId lid) const {
+    if (passive(lid)) return passive_->accept_ready(lid);
     auto it = listeners_.find(lid);
     return it != listeners_.end() && !it->second.accept_q.empty();
 }
@@ -385,6 +386,7 @@ void TcpLayer::release(Instant now, TcbId id, bool abort) {
     if (!s) return;
     Tcb& t = *s->tcb;
     t.owner = 0;
+    if (passive_) passive_->listener_closed(id);  // a passive socket, listening or not
     auto lit = listeners_.find(id);
     if (lit != listeners_.end()) {
         // A closing listener resets the connections nobody accepted.
@@ -576,7 +578,7 @@ net::Delivery TcpLayer::on_ipv4(Instant now, const net::Ipv4Rx& rx, Packet paylo
     }
     // Verify the checksum over the whole (possibly chained) segment, then
     // decode the header from the first buffer.
-    if (!payload.meta().rx_csum_verified) {
+    if (!payload.meta().rx_csum_verified && !(passive_ && !passive_->config().verify_checksums)) {
         wire::Checksum c;
         wire::add_pseudo_v4(c, rx.src, rx.dst, wire::ip_proto::tcp, static_cast<std::uint16_t>(total));
         payload.for_each_segment([&](Bytes b) { c.add(b); });
@@ -599,6 +601,7 @@ net::Delivery TcpLayer::on_ipv4(Instant now, const net::Ipv4Rx& rx, Packet paylo
         return net::Delivery::dropped;
     }
     ConnKey key{rx.dst, rx.src, seg.dst_port, seg.src_port, rx_vlan(rx.l2)};
+    if (passive_ && passive_->input(now, rx, seg, payload, hlen, len, key)) return net::Delivery::delivered;
     TcbId* idp = key.vlan != VlanIds::kUnknown ? conns_.find(key) : nullptr;
     if (idp) {
         TcbId id = *idp;
@@ -789,6 +792,7 @@ void TcpLayer::poll(Instant now) {
         s->tcb->on_timer(now);
         touch(id);
     });
+    if (passive_) passive_->poll(now);
     enforce_time_wait_budget();
     reap();
 }

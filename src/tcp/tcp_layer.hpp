@@ -28,6 +28,9 @@
 //    A SYN filter on a listener decides each new SYN before any state
 //    exists (accept, reject with RST, drop, or defer to the application,
 //    bounded in number and time).
+//  * Passive receive (tcp/passive.hpp, docs/passive.md): once a listener
+//    is made passive, a PassiveEngine sees every segment first and takes
+//    those of the connections it observes; it never sends.
 //  * Segments for no connection: RST per RFC 9293 3.10.7.1 unless the
 //    stack is a black hole (libuinet's default), in which case they are
 //    dropped and counted. An ACK to a listener draws its RST (3.10.7.2)
@@ -47,6 +50,7 @@
 #include "host/host.hpp"
 #include "net/net.hpp"
 #include "tcp/isn.hpp"
+#include "tcp/passive.hpp"
 #include "tcp/proxy.hpp"
 #include "tcp/tcb.hpp"
 #include "tcp/vlan_ids.hpp"
@@ -126,6 +130,14 @@ public:
     bool claims(Endpoint src, Endpoint dst, const wire::VlanStack& vlans) const;
     bool bound(TcbId id) const;
 
+    // --- passive receive (tcp/passive.hpp) ---
+    // Before listen: the listener observes connections instead of answering
+    // them (it becomes promiscuous too). Creates the engine at first use.
+    Result<void, ProxyError> set_passive(TcbId id, bool on);
+    bool passive(TcbId id) const { return passive_ && passive_->is_listener(id); }
+    PassiveEngine* passive_engine() { return passive_.get(); }
+    const PassiveEngine* passive_engine() const { return passive_.get(); }
+
     // --- net/ ---
     net::Delivery on_ipv4(Instant now, const net::Ipv4Rx& rx, Packet payload) override;
     void on_icmp_error(Instant now, const net::IcmpErrorRx& err) override;
@@ -136,7 +148,9 @@ public:
 
     // --- time ---
     void poll(Instant now);
-    Instant next_deadline() const { return wheel_.next_deadline(); }
+    Instant next_deadline() const {
+        return passive_ ? earliest(wheel_.next_deadline(), passive_->next_deadline()) : wheel_.next_deadline();
+    }
 
     const TcpCounters& counters() const { return ctr_; }
     std::size_t connections() const { return conns_.size(); }
@@ -144,6 +158,7 @@ public:
     std::size_t time_wait_count() const { return time_wait_; }
 
 private:
+    friend class PassiveEngine;  // listener lookup, events, the time of the call
     struct Listener {
         std::size_t backlog = 0;
         std::size_t syn_count = 0;
@@ -278,6 +293,7 @@ private:
     Instant now_{};
     SipKey reuseport_key_{};  // spreads SYNs over SO_REUSEPORT listeners; keyed at first use
     bool reuseport_keyed_ = false;
+    std::unique_ptr<PassiveEngine> passive_;  // created by the first set_passive()
 };
 
 }  // namespace uinet::tcp

@@ -7,6 +7,7 @@
 #include "base/addr.hpp"
 #include "base/time.hpp"
 #include "tcp/cc.hpp"
+#include "tcp/passive_types.hpp"
 
 namespace uinet::tcp {
 
@@ -77,6 +78,8 @@ struct TcpConfig {
     Duration persist_max = Duration::seconds(60);
     std::uint16_t ephemeral_low = 49152;
     std::uint16_t ephemeral_high = 65535;
+    // Passive receive (listeners made passive; docs/passive.md).
+    PassiveConfig passive;
 };
 
 #define UINET_TCP_COUNTERS(X)                                                                     \
