@@ -17,6 +17,7 @@
 //    the TCP layer turns into socket events and table maintenance.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 
@@ -52,6 +53,9 @@ public:
     // checksum), carrying `len` bytes of the send buffer from `data_seq`.
     virtual void send_segment(Tcb& tcb, const wire::TcpRepr& hdr, SeqNum data_seq, std::size_t len) = 0;
     virtual void notify(Tcb& tcb, std::uint32_t events) = 0;
+    // RFC 5961 section 7: may a challenge ACK go now? (A stack-wide rate
+    // limit; the TCB counts what it was refused.)
+    virtual bool challenge_ack_allowed(Instant /*now*/) { return true; }
 };
 
 // Why a connection ended, as errno values for SO_ERROR.
@@ -122,6 +126,17 @@ public:
     void connect(Instant now, SeqNum iss, std::uint16_t mss);
     // Passive open from a listener's SYN: SYN-RECEIVED, SYN-ACK sent.
     void accept_syn(Instant now, SeqNum iss, std::uint16_t mss, const wire::TcpRepr& syn);
+    // Passive open from a valid SYN cookie: SYN-RECEIVED as if `syn` (the
+    // SYN rebuilt from the cookie) had been answered with SYN-ACK `iss`,
+    // nothing sent; the returning ACK is then given to input().
+    void accept_cookie(Instant now, SeqNum iss, std::uint16_t mss, const wire::TcpRepr& syn);
+    // What a listener's connections announce in their SYN-ACK: the window
+    // shift (before negotiation), the unscaled window, the MSS for a route MSS.
+    std::uint8_t passive_wscale() const { return cfg_.window_scaling ? wscale_for(rcvbuf_.capacity()) : 0; }
+    std::uint16_t passive_window() const {
+        return static_cast<std::uint16_t>(std::min<std::size_t>(rcvbuf_.capacity(), 65535));
+    }
+    std::uint16_t passive_mss(std::uint16_t route_mss) const { return clamp_offered_mss(route_mss); }
 
     // --- segment arrival (RFC 9293 3.10.7) ---
     void input(Instant now, const wire::TcpRepr& seg, const Packet& pkt, std::size_t data_off, std::size_t data_len);
@@ -176,6 +191,8 @@ private:
     friend class TcbTestPeer;
     // tcb_input.cpp
     void input_syn_sent(Instant now, const wire::TcpRepr& seg);
+    void open_passive(Instant now, SeqNum iss, std::uint16_t mss, const wire::TcpRepr& syn);
+    void challenge_ack(Instant now);  // RFC 5961, rate-limited by the sink
     void complete_simultaneous_open(Instant now, const wire::TcpRepr& seg);
     bool acceptable(const wire::TcpRepr& seg, std::size_t len) const;
     bool process_ack(Instant now, const wire::TcpRepr& seg, std::size_t data_len);

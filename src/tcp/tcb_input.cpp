@@ -89,6 +89,30 @@ std::uint16_t Tcb::clamp_offered_mss(std::uint16_t mss) const {
 }
 
 void Tcb::accept_syn(Instant now, SeqNum iss, std::uint16_t mss, const wire::TcpRepr& syn) {
+    open_passive(now, iss, mss, syn);
+    send_syn(now, true);
+    arm_rto(now);
+}
+
+void Tcb::accept_cookie(Instant now, SeqNum iss, std::uint16_t mss, const wire::TcpRepr& syn) {
+    // RFC 4987 3.6: the SYN-ACK went out from the cookie, with TSvals on
+    // the connection's clock (ISS offset) and our unscaled window.
+    open_passive(now, iss, mss, syn);
+    ts_offset_ = iss.raw();
+    (void)advertised_window(true);
+    last_ack_sent_ = rcv_nxt();
+}
+
+void Tcb::challenge_ack(Instant now) {
+    if (!sink_.challenge_ack_allowed(now)) {
+        ++ctr_.challenge_acks_limited;
+        return;
+    }
+    ++ctr_.challenge_acks;
+    send_ack(now);
+}
+
+void Tcb::open_passive(Instant now, SeqNum iss, std::uint16_t mss, const wire::TcpRepr& syn) {
     passive_ = true;
     offered_mss_ = clamp_offered_mss(mss);
     state_ = TcpState::syn_received;
@@ -111,8 +135,6 @@ void Tcb::accept_syn(Instant now, SeqNum iss, std::uint16_t mss, const wire::Tcp
     cc_->init(payload_mss());
     last_rcv_ = now;
     ++ctr_.passive_opens;
-    send_syn(now, true);
-    arm_rto(now);
 }
 
 void Tcb::connect(Instant now, SeqNum iss, std::uint16_t mss) {
@@ -199,7 +221,10 @@ void Tcb::input(Instant now, const wire::TcpRepr& seg, const Packet& pkt, std::s
             // FIN (it lies before RCV.NXT, so it lands here) is
             // acknowledged and restarts the 2 MSL timeout.
             if (fin && !rst && state_ == TcpState::time_wait) close_at_ = now + cfg_.msl * 2;
-            if (!rst) send_ack(now);
+            if (syn && !rst)
+                challenge_ack(now);  // RFC 5961 4.2: any SYN, whatever its sequence number
+            else if (!rst)
+                send_ack(now);
             return;
         }
         text_ok = false;
@@ -210,8 +235,7 @@ void Tcb::input(Instant now, const wire::TcpRepr& seg, const Packet& pkt, std::s
     if (rst) {
         if (state_ == TcpState::time_wait) return;  // RFC 1337: TIME-WAIT ignores RSTs
         if (seg.seq != rcv_nxt()) {
-            ++ctr_.challenge_acks;
-            send_ack(now);
+            challenge_ack(now);
             return;
         }
         ++ctr_.rsts_rcvd;
@@ -231,8 +255,7 @@ void Tcb::input(Instant now, const wire::TcpRepr& seg, const Packet& pkt, std::s
 
     // Fourth: SYN in a synchronized state: challenge ACK (RFC 5961 4.2).
     if (syn) {
-        ++ctr_.challenge_acks;
-        send_ack(now);
+        challenge_ack(now);
         return;
     }
 
@@ -252,6 +275,15 @@ void Tcb::input(Instant now, const wire::TcpRepr& seg, const Packet& pkt, std::s
         if (retries_ > 0) rtt_.set_initial_rto(kHandshakeFallbackRto);
         rtt_.reset_backoff();  // the SYN-ACK's backoff ends with the handshake
         enter_established(now);
+    }
+    // RFC 5961 5.2: an ACK is acceptable only in [SND.UNA - MAX.SND.WND,
+    // SND.NXT] (SND.MAX here: what was ever sent). Beyond: a (rate-limited)
+    // challenge ACK; too old: dropped (a blind injection's ACK field must
+    // land in a window too).
+    if (seg.ack > snd_max_ || seg.ack < snd_una_ - max_snd_wnd_) {
+        ++ctr_.bad_ack_dropped;
+        if (seg.ack > snd_max_) challenge_ack(now);
+        return;
     }
     update_timestamps(now, seg, len);
     if (!process_ack(now, seg, len)) return;

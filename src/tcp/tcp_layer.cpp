@@ -51,6 +51,7 @@ TcpLayer::TcpLayer(net::NetLayer& net, Random& random, const TcpConfig& cfg)
       deferred_(KeyHash{table_key_}),
       wheel_(Instant::from_ns(0)),
       isn_(random_key(random)),
+      cookies_(random_key(random), cfg.syn_cookie_period),
       ports_picker_(random_key(random), cfg.ephemeral_low, cfg.ephemeral_high) {
     net_.set_handler(wire::ip_proto::tcp, this);
 }
@@ -394,6 +395,7 @@ void TcpLayer::release(Instant now, TcbId id, bool abort) {
             if (Tcb* ct = tcb(c)) ct->abort(now);
         for (auto& sl : slots_)
             if (sl.tcb && sl.tcb->listener == id && sl.tcb->state() != TcpState::closed) sl.tcb->abort(now);
+        add_syn(lit->second, -static_cast<std::ptrdiff_t>(lit->second.syn_count));
         listeners_.erase(lit);
         drop_deferrals(id);
         t.force_close();
@@ -494,7 +496,7 @@ void TcpLayer::notify(Tcb& t, std::uint32_t ev) {
     if ((ev & tcb_event::established) && t.listener != 0) {
         auto it = listeners_.find(t.listener);
         if (it != listeners_.end()) {
-            if (it->second.syn_count > 0) --it->second.syn_count;
+            if (it->second.syn_count > 0) add_syn(it->second, -1);
             it->second.accept_q.push_back(id);
             if (Tcb* l = tcb(t.listener); l && events_ && l->owner) events_->tcp_event(l->owner, tcb_event::readable);
         }
@@ -506,7 +508,7 @@ void TcpLayer::notify(Tcb& t, std::uint32_t ev) {
             if (it != listeners_.end()) {
                 if (t.state() == TcpState::closed && it->second.syn_count > 0 &&
                     std::find(it->second.accept_q.begin(), it->second.accept_q.end(), id) == it->second.accept_q.end())
-                    --it->second.syn_count;
+                    add_syn(it->second, -1);
                 std::erase(it->second.accept_q, id);
             }
             t.listener = 0;
@@ -614,6 +616,14 @@ net::Delivery TcpLayer::on_ipv4(Instant now, const net::Ipv4Rx& rx, Packet paylo
             t->force_close();
             reap();
             key.vlan = rx_vlan(rx.l2);  // the old connection's id may have gone with it
+        } else if (t->state() == TcpState::syn_received && t->listener != 0 && (seg.flags & TcpFlags::ack) &&
+                   !(seg.flags & (TcpFlags::rst | TcpFlags::syn)) && accept_full(t->listener)) {
+            // The handshake would complete into a full accept queue: drop
+            // the ACK (as Linux without tcp_abort_on_overflow); the
+            // SYN-ACK's retransmission timer keeps the connection until
+            // the peer's next ACK finds room.
+            ++ctr_.accept_queue_full_acks;
+            return net::Delivery::dropped;
         } else {
             t->input(now, seg, payload, hlen, len);
             touch(id);
@@ -632,6 +642,8 @@ net::Delivery TcpLayer::on_ipv4(Instant now, const net::Ipv4Rx& rx, Packet paylo
     if (lid != 0) {
         if (seg.flags & TcpFlags::rst) return net::Delivery::dropped;
         if (seg.flags & TcpFlags::ack) {
+            if (!(seg.flags & TcpFlags::syn) && input_cookie(now, lid, key, seg, rx, payload, hlen, len))
+                return net::Delivery::delivered;
             // RFC 9293 3.10.7.2: an ACK to a listener draws a RST, black
             // hole or not: the port is claimed.
             reply_rst(now, rx, seg, len, false, slot(lid)->promisc);
@@ -647,12 +659,15 @@ net::Delivery TcpLayer::on_ipv4(Instant now, const net::Ipv4Rx& rx, Packet paylo
 
 void TcpLayer::input_listen(Instant now, TcbId lid, ConnKey key, const wire::TcpRepr& seg, const net::Ipv4Rx& rx) {
     Listener& l = listeners_[lid];
-    if (l.syn_count >= cfg_.syn_backlog) {
-        ++ctr_.syn_queue_full;
-        return;
-    }
     if (l.accept_q.size() >= l.backlog) {
         ++ctr_.accept_queue_full;
+        return;
+    }
+    if (l.syn_count >= cfg_.syn_backlog || syn_total_ >= cfg_.max_syn_received) {
+        ++ctr_.syn_queue_full;
+        // RFC 4987 3.6: no state, a cookie. A listener with a SYN filter
+        // keeps its filter's say over every connection: no cookies.
+        if (cfg_.syn_cookies && !slot(lid)->filter) send_cookie(now, lid, key, seg, rx);
         return;
     }
     if (slot(lid)->filter && run_syn_filter(now, lid, key, seg, rx) == FilterOutcome::done) return;
@@ -664,7 +679,7 @@ void TcpLayer::create_from_syn(Instant now, TcbId lid, ConnKey key, const wire::
     auto lit = listeners_.find(lid);
     if (lit == listeners_.end()) return;
     Listener& l = lit->second;
-    if (l.syn_count >= cfg_.syn_backlog) {  // again: a deferred SYN met them before
+    if (l.syn_count >= cfg_.syn_backlog || syn_total_ >= cfg_.max_syn_received) {  // again: a deferred SYN
         ++ctr_.syn_queue_full;
         return;
     }
@@ -672,15 +687,35 @@ void TcpLayer::create_from_syn(Instant now, TcbId lid, ConnKey key, const wire::
         ++ctr_.accept_queue_full;
         return;
     }
+    const TcbId id = create_passive(lid, key, l2, ifindex);
+    if (id == 0) return;
+    const Slot& ls = *slot(lid);
+    const ConnKey& k = tcb(id)->key();
+    tcb(id)->accept_syn(now, isn_.next(now, k.laddr, k.lport, k.raddr, k.rport),
+                        mss_for(k.raddr, ls.promisc ? ifindex : 0), seg);
+    touch(id);
+}
+
+bool TcpLayer::accept_full(TcbId lid) const {
+    auto it = listeners_.find(lid);
+    return it != listeners_.end() && it->second.accept_q.size() >= it->second.backlog;
+}
+
+void TcpLayer::add_syn(Listener& l, std::ptrdiff_t n) {
+    l.syn_count = static_cast<std::size_t>(static_cast<std::ptrdiff_t>(l.syn_count) + n);
+    syn_total_ = static_cast<std::size_t>(static_cast<std::ptrdiff_t>(syn_total_) + n);
+}
+
+TcbId TcpLayer::create_passive(TcbId lid, ConnKey key, const net::L2Info& l2, net::IfIndex ifindex) {
     key.vlan = vlan_ids_.acquire(l2.vlans);  // the connection's reference
     if (conns_.find(key)) {
         vlan_ids_.release(key.vlan);
-        return;
+        return 0;
     }
     TcbId id = new_tcb(key, 0);
     if (id == 0) {
         vlan_ids_.release(key.vlan);
-        return;
+        return 0;
     }
     Tcb& t = *tcb(id);
     Tcb& lt = *tcb(lid);
@@ -703,11 +738,112 @@ void TcpLayer::create_from_syn(Instant now, TcbId lid, ConnKey key, const wire::
     link_port(id);
     conns_.insert(key, id);
     s.in_table = true;
-    ++l.syn_count;
+    add_syn(listeners_[lid], 1);
     t.set_tx_offload(offload_for(key.raddr, ls.promisc ? ifindex : 0));
-    t.accept_syn(now, isn_.next(now, key.laddr, key.lport, key.raddr, key.rport),
-                 mss_for(key.raddr, ls.promisc ? ifindex : 0), seg);
+    return id;
+}
+
+// --- SYN cookies (RFC 4987 3.6, syn_cookie.hpp) -----------------------------
+
+void TcpLayer::send_cookie(Instant now, TcbId lid, const ConnKey& key, const wire::TcpRepr& syn,
+                           const net::Ipv4Rx& rx) {
+    const Tcb& lt = *tcb(lid);
+    const Slot& ls = *slot(lid);
+    const net::IfIndex ifindex = ls.promisc ? rx.ifindex : 0;
+    wire::TcpRepr r;
+    r.src_port = syn.dst_port;
+    r.dst_port = syn.src_port;
+    r.seq = cookies_.make(now, key, syn.seq, syn.options.mss);
+    r.ack = syn.seq + 1;
+    r.flags = TcpFlags::syn | TcpFlags::ack;
+    r.window = lt.passive_window();  // RFC 7323 2.2: unscaled in a SYN
+    r.options.mss = lt.passive_mss(mss_for(key.raddr, ifindex));
+    // Window scale and SACK survive only in the TSval the peer echoes.
+    if (cfg_.timestamps && syn.options.timestamps) {
+        CookieOptions o;
+        if (cfg_.window_scaling && syn.options.wscale) {
+            o.wscale = std::min<std::uint8_t>(*syn.options.wscale, 14);
+            r.options.wscale = lt.passive_wscale();
+        }
+        if (cfg_.sack && syn.options.sack_permitted) {
+            o.sack = true;
+            r.options.sack_permitted = true;
+        }
+        // The connection's clock (Tcb::tsval): milliseconds plus the ISS.
+        const auto ts_now = static_cast<std::uint32_t>(now.ns() / 1'000'000) + r.seq.raw();
+        r.options.timestamps = std::make_pair(SynCookies::ts_encode(ts_now, o), syn.options.timestamps->first);
+    }
+    Listener& l = listeners_[lid];
+    l.sent_cookie = true;
+    l.last_cookie = now;
+    ++ctr_.syncookies_sent;
+    if (ls.promisc && rx.l2) {
+        const net::L2Info tx{rx.l2->dst, rx.l2->src, rx.l2->vlans};
+        send_raw(now, rx.dst, rx.src, r, rx.ifindex, &tx);
+    } else {
+        send_raw(now, rx.dst, rx.src, r, 0, nullptr);
+    }
+}
+
+bool TcpLayer::input_cookie(Instant now, TcbId lid, const ConnKey& key, const wire::TcpRepr& seg,
+                            const net::Ipv4Rx& rx, const Packet& payload, std::size_t hlen, std::size_t len) {
+    auto lit = listeners_.find(lid);
+    if (!cfg_.syn_cookies || lit == listeners_.end()) return false;
+    // Only while cookies may be out (Linux: no recent SYN queue overflow,
+    // no cookie check): a stray ACK is the listener's RST as before.
+    Listener& l = lit->second;
+    if (!l.sent_cookie || now - l.last_cookie > cookies_.period() * 2) return false;
+    const auto mss = cookies_.check(now, key, seg.seq - 1, seg.ack - 1);
+    if (!mss) {
+        ++ctr_.syncookies_failed;
+        return false;
+    }
+    if (l.accept_q.size() >= l.backlog) {
+        ++ctr_.accept_queue_full_acks;  // no state to keep: the peer's retransmission may find room
+        return true;
+    }
+    // The SYN the cookie stands for.
+    wire::TcpRepr syn;
+    syn.src_port = seg.src_port;
+    syn.dst_port = seg.dst_port;
+    syn.seq = seg.seq - 1;
+    syn.flags = TcpFlags::syn;
+    syn.window = seg.window;
+    syn.options.mss = *mss;
+    if (cfg_.timestamps && seg.options.timestamps) {
+        const CookieOptions o = SynCookies::ts_decode(seg.options.timestamps->second);
+        syn.options.timestamps = std::make_pair(seg.options.timestamps->first, 0u);
+        if (cfg_.window_scaling) syn.options.wscale = o.wscale;
+        syn.options.sack_permitted = o.sack;
+    }
+    const net::IfIndex ifindex = rx.ifindex;
+    const TcbId id = create_passive(lid, key, rx.l2 ? *rx.l2 : net::L2Info{}, ifindex);
+    if (id == 0) return true;
+    ++ctr_.syncookies_ok;
+    Tcb& t = *tcb(id);
+    t.accept_cookie(now, seg.ack - 1, mss_for(key.raddr, slot(lid)->promisc ? ifindex : 0), syn);
+    t.input(now, seg, payload, hlen, len);  // the ACK completes the handshake
     touch(id);
+    reap();
+    return true;
+}
+
+bool TcpLayer::challenge_ack_allowed(Instant now) {
+    const std::uint64_t limit = cfg_.challenge_ack_limit;
+    if (limit == 0) return true;
+    constexpr std::uint64_t kOne = 1'000'000'000;  // one ACK's worth of credit
+    const std::uint64_t cap = limit * kOne;
+    if (!challenge_started_) {
+        challenge_started_ = true;
+        challenge_credit_ = cap;
+    } else if (now > challenge_last_) {
+        const auto dt = std::min<std::uint64_t>(static_cast<std::uint64_t>((now - challenge_last_).ns()), kOne);
+        challenge_credit_ = std::min(cap, challenge_credit_ + dt * limit);
+    }
+    if (now > challenge_last_) challenge_last_ = now;
+    if (challenge_credit_ < kOne) return false;
+    challenge_credit_ -= kOne;
+    return true;
 }
 
 void TcpLayer::reply_rst(Instant now, const net::Ipv4Rx& rx, const wire::TcpRepr& seg, std::size_t len,
@@ -738,6 +874,12 @@ void TcpLayer::send_reset(Instant now, Ipv4Addr src, Ipv4Addr dst, const wire::T
                 ((seg.flags & TcpFlags::fin) ? 1u : 0u);
         r.flags = TcpFlags::rst | TcpFlags::ack;
     }
+    ++ctr_.rsts_sent;
+    send_raw(now, src, dst, r, ifindex, tx_l2);
+}
+
+void TcpLayer::send_raw(Instant now, Ipv4Addr src, Ipv4Addr dst, const wire::TcpRepr& r, net::IfIndex ifindex,
+                        const net::L2Info* tx_l2) {
     Packet pkt = net_.pool().alloc(net_.config().headroom);
     std::uint8_t* h = pkt ? net::push_header(pkt, net_.pool(), r.size(), net_.config().headroom) : nullptr;
     if (!h) {
@@ -745,7 +887,6 @@ void TcpLayer::send_reset(Instant now, Ipv4Addr src, Ipv4Addr dst, const wire::T
         return;
     }
     r.emit({h, r.size()}, {}, src, dst);
-    ++ctr_.rsts_sent;
     ++ctr_.segs_out;
     net::SendOptions o;
     o.src = src;

@@ -31,6 +31,12 @@
 //  * Passive receive (tcp/passive.hpp, docs/passive.md): once a listener
 //    is made passive, a PassiveEngine sees every segment first and takes
 //    those of the connections it observes; it never sends.
+//  * SYN floods (RFC 4987): SYN-RECEIVED connections are bounded per
+//    listener (syn_backlog) and per stack (max_syn_received); past either,
+//    SYNs get SYN cookies (syn_cookie.hpp) and the ACK that returns a valid
+//    one creates the connection. A handshake never completes into a full
+//    accept queue: its final ACK is dropped and counted.
+//  * Challenge ACKs (RFC 5961 section 7) pass one stack-wide token bucket.
 //  * Segments for no connection: RST per RFC 9293 3.10.7.1 unless the
 //    stack is a black hole (libuinet's default), in which case they are
 //    dropped and counted. An ACK to a listener draws its RST (3.10.7.2)
@@ -52,6 +58,7 @@
 #include "tcp/isn.hpp"
 #include "tcp/passive.hpp"
 #include "tcp/proxy.hpp"
+#include "tcp/syn_cookie.hpp"
 #include "tcp/tcb.hpp"
 #include "tcp/vlan_ids.hpp"
 
@@ -145,6 +152,9 @@ public:
     // --- TcbSink ---
     void send_segment(Tcb& tcb, const wire::TcpRepr& hdr, SeqNum data_seq, std::size_t len) override;
     void notify(Tcb& tcb, std::uint32_t events) override;
+    // RFC 5961 section 7: a token bucket of cfg.challenge_ack_limit per
+    // second, in the virtual time passed in.
+    bool challenge_ack_allowed(Instant now) override;
 
     // --- time ---
     void poll(Instant now);
@@ -156,6 +166,8 @@ public:
     std::size_t connections() const { return conns_.size(); }
     std::size_t tcb_count() const { return live_; }
     std::size_t time_wait_count() const { return time_wait_; }
+    // SYN-RECEIVED connections of all listeners.
+    std::size_t syn_received_count() const { return syn_total_; }
 
 private:
     friend class PassiveEngine;  // listener lookup, events, the time of the call
@@ -163,6 +175,8 @@ private:
         std::size_t backlog = 0;
         std::size_t syn_count = 0;
         std::deque<TcbId> accept_q;
+        bool sent_cookie = false;  // since last_cookie: ACKs may carry cookies
+        Instant last_cookie{};
     };
     struct KeyHash {
         SipKey key;
@@ -229,6 +243,18 @@ private:
     // sends the SYN-ACK. l2: the SYN's frame as received.
     void create_from_syn(Instant now, TcbId lid, ConnKey key, const wire::TcpRepr& seg, const net::L2Info& l2,
                          net::IfIndex ifindex);
+    // A connection of listener lid for key (table, ports, L2, options),
+    // counted in the SYN queue; 0 if it cannot be made.
+    TcbId create_passive(TcbId lid, ConnKey key, const net::L2Info& l2, net::IfIndex ifindex);
+    void add_syn(Listener& l, std::ptrdiff_t n);
+    bool accept_full(TcbId lid) const;  // the listener's accept queue is at its backlog
+    // SYN cookies (syn_cookie.hpp): the SYN-ACK for a SYN that found its
+    // queue full, and the ACK that may return one (true: consumed).
+    void send_cookie(Instant now, TcbId lid, const ConnKey& key, const wire::TcpRepr& syn, const net::Ipv4Rx& rx);
+    bool input_cookie(Instant now, TcbId lid, const ConnKey& key, const wire::TcpRepr& seg, const net::Ipv4Rx& rx,
+                      const Packet& payload, std::size_t hlen, std::size_t len);
+    void send_raw(Instant now, Ipv4Addr src, Ipv4Addr dst, const wire::TcpRepr& r, net::IfIndex ifindex,
+                  const net::L2Info* tx_l2);
     // unclaimed: no listener on the port (silenced by the black hole).
     // mirror: answer on the segment's interface with its L2 header swapped.
     void reply_rst(Instant now, const net::Ipv4Rx& rx, const wire::TcpRepr& seg, std::size_t len, bool unclaimed,
@@ -288,6 +314,11 @@ private:
     std::size_t time_wait_ = 0;
     TimerWheel wheel_;
     IsnGenerator isn_;
+    SynCookies cookies_;
+    std::size_t syn_total_ = 0;           // SYN-RECEIVED connections, all listeners
+    std::uint64_t challenge_credit_ = 0;  // token bucket, in ns * ACKs/s
+    Instant challenge_last_{};
+    bool challenge_started_ = false;
     PortPicker ports_picker_;
     std::vector<std::uint8_t> scratch_;  // linearized chained segments
     Instant now_{};

@@ -64,6 +64,14 @@ struct TcpConfig {
     std::size_t max_time_wait = 16384;        // TIME-WAIT budget; beyond it connections close at once
     std::size_t max_connections = 1 << 20;
     std::size_t syn_backlog = 1024;           // SYN-RECEIVED connections per listener
+    std::size_t max_syn_received = 16384;     // SYN-RECEIVED connections in the whole stack
+    // RFC 4987 3.6: when a SYN queue (or the stack-wide bound) is full,
+    // answer with a SYN cookie instead of dropping (tcp/syn_cookie.hpp).
+    bool syn_cookies = true;
+    Duration syn_cookie_period = Duration::seconds(64);  // a cookie lives 1-2 periods
+    // RFC 5961 section 7: challenge ACKs per second for the whole stack (a
+    // token bucket of this depth); 0 = unlimited.
+    std::uint32_t challenge_ack_limit = 1000;
     std::uint8_t rcv_wscale_max = 14;         // RFC 7323 2.3
     bool timestamps = true;
     bool window_scaling = true;
@@ -93,7 +101,8 @@ struct TcpConfig {
     X(data_after_close) X(synf_accept) X(synf_reject_rst) X(synf_reject_silent) X(synf_defer)     \
     X(synf_deferred_accept) X(synf_deferred_reject_rst) X(synf_deferred_reject_silent)            \
     X(synf_defer_absorbed) X(synf_defer_overflow) X(synf_defer_timeout) X(synf_stale_verdict)     \
-    X(super_segs_out) X(super_segs_in)
+    X(super_segs_out) X(super_segs_in) X(syncookies_sent) X(syncookies_ok) X(syncookies_failed)     \
+    X(challenge_acks_limited) X(accept_queue_full_acks) X(bad_ack_dropped)
 
 struct TcpCounters {
 #define UINET_X(name) std::uint64_t name = 0;

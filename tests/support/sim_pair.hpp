@@ -19,6 +19,9 @@ struct SimPairConfig {
     bool blackhole = false;
     tcp::TcpConfig tcp;
     std::size_t pool_count = 4096;
+    // Wrap a stack's device (after the fault injector on a's side), e.g.
+    // with an InjectingDevice (inject_device.hpp); the Pool is the stack's.
+    std::function<std::unique_ptr<Device>(std::unique_ptr<Device>, Pool&)> wrap_a, wrap_b;
 };
 
 struct SimPair {
@@ -49,13 +52,16 @@ struct SimPair {
             faults = f.get();
             da = std::move(f);
         }
+        std::unique_ptr<Device> db = std::move(eb);
+        if (c.wrap_a) da = c.wrap_a(std::move(da), a->pool());
+        if (c.wrap_b) db = c.wrap_b(std::move(db), b->pool());
         net::InterfaceConfig ca, cb;
         ca.mac = *MacAddr::parse("02:00:00:00:00:01");
         ca.ipv4 = {Ipv4Cidr{ip_a, 24}};
         cb.mac = *MacAddr::parse("02:00:00:00:00:02");
         cb.ipv4 = {Ipv4Cidr{ip_b, 24}};
         a->add_interface(std::move(da), ca);
-        b->add_interface(std::move(eb), cb);
+        b->add_interface(std::move(db), cb);
     }
 
     // One step: both stacks run at the current time, then the clock moves to

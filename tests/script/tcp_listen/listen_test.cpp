@@ -50,6 +50,7 @@ TEST(ScriptTcpListen, AFullAcceptQueueDropsSyns) {
 TEST(ScriptTcpListen, TheSynQueueBoundsSynReceivedConnections) {
     ScriptOptions o;
     o.stack.tcp.syn_backlog = 2;
+    o.stack.tcp.syn_cookies = false;  // cookies: tests/script/tcp_synflood
     Script s(o);
     SocketId l = listen_on(s);
     s.at(ms(0));
