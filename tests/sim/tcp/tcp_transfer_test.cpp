@@ -137,6 +137,7 @@ void lossy_transfers(std::uint64_t default_seeds, tcp::CcAlgorithm cc, bool sack
         c.faults = f;
         SimPair p(c);
         Transfer t = run_transfer(p, 32 * 1024 + (seed * 997) % (192 * 1024), seed, Duration::seconds(3600));
+        if (std::getenv("UINET_SIM_DUMP")) std::printf("%s\n%s\n", p.a->counters_json().c_str(), p.b->counters_json().c_str());
         ASSERT_FALSE(t.corrupt);
         ASSERT_EQ(t.received, t.size) << "loss " << loss;
         ASSERT_TRUE(t.eof);
