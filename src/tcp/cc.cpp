@@ -10,6 +10,11 @@ namespace uinet::tcp {
 
 CongestionControl::~CongestionControl() = default;
 
+void CongestionControl::on_enter_sack_recovery(std::uint32_t flight) {
+    on_enter_recovery(flight);
+    cwnd_ = std::max(ssthresh_, mss_);
+}
+
 void CongestionControl::on_dupack_in_recovery() {
     // RFC 6582 3.2 step 4.
     cwnd_ = sat32(std::uint64_t{cwnd_} + mss_);

@@ -50,6 +50,9 @@ public:
                         Duration srtt) = 0;
     // Third duplicate ACK: fast retransmit and enter fast recovery.
     virtual void on_enter_recovery(std::uint32_t bytes_in_flight) = 0;
+    // RFC 6675 section 5 (4.2): the same congestion event for SACK-based
+    // recovery, which sets cwnd = ssthresh (pipe replaces the inflation).
+    void on_enter_sack_recovery(std::uint32_t bytes_in_flight);
     // A further duplicate ACK during fast recovery (window inflation).
     virtual void on_dupack_in_recovery();
     // An ACK of new data that does not reach the recovery point.

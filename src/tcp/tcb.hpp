@@ -10,7 +10,8 @@
 //    section 3.10.7), tcb_output.cpp (what to send: data, ACKs, SYN, FIN,
 //    RST, Nagle, silly-window avoidance, window updates), tcb_timers.cpp
 //    (retransmission, persist, delayed ACK, keepalive, TIME-WAIT),
-//    tcb_recovery.cpp (duplicate ACKs, fast retransmit, NewReno recovery).
+//    tcb_recovery.cpp (duplicate ACKs, fast retransmit, NewReno recovery),
+//    tcb_sack.cpp (SACK blocks we send, the scoreboard, RFC 6675 recovery).
 //    Byte storage is SendBuffer/RecvBuffer; RTT is RttEstimator; the
 //    congestion window belongs to a CongestionControl module.
 //  * State changes and readiness are reported to the sink (notify), which
@@ -18,6 +19,7 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <memory>
 
@@ -27,6 +29,7 @@
 #include "tcp/cc.hpp"
 #include "tcp/recv_buffer.hpp"
 #include "tcp/rtt.hpp"
+#include "tcp/sack_scoreboard.hpp"
 #include "tcp/send_buffer.hpp"
 #include "tcp/tcp_types.hpp"
 #include "wire/tcp.hpp"
@@ -236,6 +239,16 @@ private:
     void on_dupack(Instant now);
     void on_new_ack(Instant now, std::uint32_t acked, std::uint32_t flight_before);
     void retransmit_head(Instant now, std::size_t max_len);
+    // tcb_sack.cpp (RFC 2018, 2883, 6675)
+    void sack_process(const wire::TcpRepr& seg);
+    void sack_enter_recovery(Instant now);
+    void sack_output(Instant now);
+    bool sack_next_seg(SeqNum& seq, std::uint32_t& len, bool& rexmit, bool& rescue);
+    void sack_send(Instant now, SeqNum seq, std::uint32_t len, bool rexmit);
+    void sack_partial_ack();
+    void sack_note_arrival(SeqNum s);
+    void sack_note_dsack(SeqNum left, SeqNum right);
+    void sack_fill(wire::TcpOptions& o);
 
     TcbId id_;
     ConnKey key_;
@@ -294,6 +307,18 @@ private:
     std::uint32_t dupacks_ = 0;
     bool in_recovery_ = false;
     SeqNum recover_;
+
+    // SACK (RFC 6675): the sender's scoreboard and recovery marks (HighRxt,
+    // RescueRxt as exclusive ends; un-SACKed bytes below lost_below_ count
+    // as lost). The receiver's side: the points of the latest out-of-order
+    // arrivals, most recent first (RFC 2018 section 4), and a pending D-SACK
+    // block (RFC 2883).
+    SackScoreboard sack_sb_;
+    SeqNum high_rxt_, rescue_rxt_, lost_below_;
+    std::array<SeqNum, wire::kTcpMaxSackBlocks> sack_recent_{};
+    std::uint8_t sack_recent_n_ = 0;
+    bool dsack_pending_ = false;
+    wire::SackBlock dsack_{};
 
     // Delayed ACK (RFC 9293 3.8.6.3, RFC 1122 4.2.3.2).
     std::uint32_t unacked_segs_ = 0;

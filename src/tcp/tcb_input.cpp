@@ -221,6 +221,9 @@ void Tcb::input(Instant now, const wire::TcpRepr& seg, const Packet& pkt, std::s
             // FIN (it lies before RCV.NXT, so it lands here) is
             // acknowledged and restarts the 2 MSL timeout.
             if (fin && !rst && state_ == TcpState::time_wait) close_at_ = now + cfg_.msl * 2;
+            // RFC 2883: data wholly below RCV.NXT is a duplicate: D-SACK it.
+            if (!rst && !syn && len > 0 && seg.seq + static_cast<std::uint32_t>(len) <= rcv_nxt())
+                sack_note_dsack(seg.seq, seg.seq + static_cast<std::uint32_t>(len));
             if (syn && !rst)
                 challenge_ack(now);  // RFC 5961 4.2: any SYN, whatever its sequence number
             else if (!rst)
@@ -466,6 +469,7 @@ bool Tcb::process_ack(Instant now, const wire::TcpRepr& seg, std::size_t len) {
         }
     }
     if (seg.ack < snd_una_) return true;  // old: ignore the ACK, keep the text
+    if (sack_ok_) sack_process(seg);      // RFC 6675: the scoreboard (tcb_sack.cpp)
     if (seg.ack == snd_una_) {
         // RFC 5681 section 2: a duplicate ACK carries no data, no window
         // change, and arrives while data is outstanding. An ACK that
@@ -541,7 +545,18 @@ void Tcb::rtt_sample(Instant now, std::uint32_t tsecr) {
 
 void Tcb::process_data(Instant now, const wire::TcpRepr& seg, const Packet& pkt, std::size_t off, std::size_t len) {
     const bool had_holes = rcvbuf_.ooo_bytes() > 0;
+    const SeqNum nxt_before = rcvbuf_.rcv_nxt();
     auto r = rcvbuf_.insert(seg.seq, pkt, off, len);
+    if (sack_ok_) {
+        // RFC 2018 section 4 / RFC 2883 section 4 (tcb_sack.cpp).
+        const SeqNum end = seg.seq + static_cast<std::uint32_t>(len);
+        if (r.duplicate > 0 && seg.seq < nxt_before)
+            sack_note_dsack(seg.seq, seq_min(end, nxt_before));
+        else if (r.duplicate == len)
+            sack_note_dsack(seg.seq, end);
+        const SeqNum first = seq_max(seg.seq, rcvbuf_.rcv_nxt());
+        if (first < end) sack_note_arrival(first);
+    }
     if (r.in_order > 0) {
         sink_.notify(*this, tcb_event::readable);
         if (fin_pending_ && rcvbuf_.rcv_nxt() == fin_pending_seq_) {

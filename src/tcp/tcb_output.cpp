@@ -91,6 +91,7 @@ wire::TcpRepr Tcb::base_header(Instant now, std::uint8_t flags, SeqNum seq) {
     }
     h.window = advertised_window(flags & TcpFlags::syn);
     if (ts_ok_) h.options.timestamps = std::make_pair(tsval(now), ts_recent_);
+    if (sack_ok_ && (flags & TcpFlags::ack) && (rcvbuf_.ooo_bytes() > 0 || dsack_pending_)) sack_fill(h.options);
     return h;
 }
 
@@ -156,6 +157,8 @@ bool Tcb::send_data_segment(Instant now, SeqNum seq, std::size_t len, bool fin, 
     if (fin) flags |= TcpFlags::fin;
     if (len > 0 && seq + static_cast<std::uint32_t>(len) == sndbuf_.end_seq()) flags |= TcpFlags::psh;
     wire::TcpRepr h = base_header(now, flags, seq);
+    // SACK blocks on a data segment: only as many as leave the MSS intact.
+    while (h.options.sack_count > 0 && h.options.size() + len > snd_mss_) --h.options.sack_count;
     ++stats_.segs_out;
     ++ctr_.segs_out;
     if (retransmit) {
@@ -192,7 +195,8 @@ void Tcb::output(Instant now) {
         // period longer than the RTO.
         if (snd_una_ == snd_max_ && now - last_send_ > rtt_.rto() && data_to_send() > 0)
             cc_->on_idle_restart(now - last_send_, rtt_.rto());
-        for (;;) {
+        if (in_recovery_ && sack_ok_) sack_output(now);  // RFC 6675 recovery (tcb_sack.cpp)
+        for (; !(in_recovery_ && sack_ok_);) {
             std::uint32_t wnd = std::min(snd_wnd_, cc_->cwnd());
             // RFC 3042: the first two duplicate ACKs each let one segment
             // of previously unsent data go; never old data resent after a

@@ -12,6 +12,14 @@ namespace uinet::tcp {
 void Tcb::on_dupack(Instant now) {
     ++dupacks_;
     ++ctr_.dup_acks;
+    if (sack_ok_) {
+        // RFC 6675 section 5: DupThresh duplicates or IsLost(HighACK + 1),
+        // and HighACK past the previous RecoveryPoint (5.1).
+        if (!in_recovery_ && snd_una_ >= recover_ &&
+            (dupacks_ >= 3 || sack_sb_.is_lost(snd_una_, payload_mss(), snd_una_)))
+            sack_enter_recovery(now);
+        return;
+    }
     if (in_recovery_) {
         cc_->on_dupack_in_recovery();  // RFC 6582 3.2 step 4: inflate
         return;
@@ -37,6 +45,8 @@ void Tcb::on_new_ack(Instant now, std::uint32_t acked, std::uint32_t flight_befo
             in_recovery_ = false;
             dupacks_ = 0;
             cc_->on_exit_recovery(in_flight());
+        } else if (sack_ok_) {
+            sack_partial_ack();  // output() sends by pipe (tcb_sack.cpp)
         } else {
             // Partial acknowledgment: the next hole is lost too; resend it
             // and deflate (RFC 6582 3.2 step 5).

@@ -115,7 +115,10 @@ void Tcb::on_rto(Instant now) {
     rtt_.backoff();
     rtt_timing_ = false;
     // RFC 6298 5.4-5.6 and RFC 5681 3.1: go back to SND.UNA with a loss
-    // window of one segment. NewReno recovery ends (RFC 6582 4.2).
+    // window of one segment. NewReno recovery ends (RFC 6582 4.2), and so
+    // does SACK recovery (RFC 6675 5.1: RecoveryPoint = HighData; the
+    // scoreboard keeps its SACKed ranges, but go-back-N resends from
+    // SND.UNA, which is safe if the receiver reneged).
     cc_->on_rto(in_flight());
     in_recovery_ = false;
     dupacks_ = 0;

@@ -75,7 +75,7 @@ struct TcpConfig {
     std::uint8_t rcv_wscale_max = 14;         // RFC 7323 2.3
     bool timestamps = true;
     bool window_scaling = true;
-    bool sack = true;                         // SACK-permitted is offered; blocks come with issue 6
+    bool sack = true;                         // SACK (RFC 2018/2883 receiver, RFC 6675 sender)
     bool nodelay = false;
     // For new connections; a socket may choose another (TCP_CONGESTION).
     CcAlgorithm congestion_control = CcAlgorithm::newreno;
@@ -102,7 +102,9 @@ struct TcpConfig {
     X(synf_deferred_accept) X(synf_deferred_reject_rst) X(synf_deferred_reject_silent)            \
     X(synf_defer_absorbed) X(synf_defer_overflow) X(synf_defer_timeout) X(synf_stale_verdict)     \
     X(super_segs_out) X(super_segs_in) X(syncookies_sent) X(syncookies_ok) X(syncookies_failed)     \
-    X(challenge_acks_limited) X(accept_queue_full_acks) X(bad_ack_dropped)
+    X(challenge_acks_limited) X(accept_queue_full_acks) X(bad_ack_dropped)                        \
+    X(sack_recoveries) X(sack_rexmits) X(rescue_rexmits) X(sack_blocks_rcvd) X(sack_blocks_invalid) \
+    X(sack_blocks_sent) X(dsacks_sent)
 
 struct TcpCounters {
 #define UINET_X(name) std::uint64_t name = 0;

@@ -46,14 +46,17 @@ TEST(ScriptTcpTimestamps, EchoRulesFollowLastAckSent) {
     s.at(ms(20)).expect(out(s).flags(".").seq(ours(0)).ack(theirs(200)).ts(tsv(20), 200));
     // (C) Beyond a hole: the duplicate ACK echoes TS.Recent, not 220.
     s.at(ms(30)).inject(data(s, 300, 100, 220));
-    s.at(ms(30)).expect(out(s).flags(".").seq(ours(0)).ack(theirs(200)).ts(tsv(30), 200));
+    s.at(ms(30)).expect(out(s).flags(".").seq(ours(0)).ack(theirs(200)).ts(tsv(30), 200)
+                            .sack({{theirs(300), theirs(400)}}));
     // The segment that fills the hole is the one echoed.
     s.at(ms(40)).inject(data(s, 200, 100, 230));
     s.at(ms(40)).expect(out(s).flags(".").seq(ours(0)).ack(theirs(400)).ts(tsv(40), 230));
     // An old duplicate (outside the window) is rejected before its TSval
-    // could count (RFC 7323 5.3, R2 before R3).
+    // could count (RFC 7323 5.3, R2 before R3); SACK reports it as a
+    // duplicate (D-SACK, RFC 2883).
     s.at(ms(50)).inject(data(s, 0, 100, 240));
-    s.at(ms(50)).expect(out(s).flags(".").seq(ours(0)).ack(theirs(400)).ts(tsv(50), 230));
+    s.at(ms(50)).expect(out(s).flags(".").seq(ours(0)).ack(theirs(400)).ts(tsv(50), 230)
+                            .sack({{theirs(0), theirs(100)}}));
     EXPECT_EQ(read_all(s, c).size(), 400u);
 }
 
