@@ -419,6 +419,24 @@ int uinet_synfilter_deferral_deliver(struct uinet_socket* so, uinet_synf_deferra
  * IP address. */
 int uinet_if_set_promisc(uinet_instance_t* inst, uinet_if_t ifidx, int promisc);
 
+/* First look: a handler that sees every frame an interface receives, whole
+ * (Ethernet header and VLAN tags included), before the stack does, on the
+ * instance's thread, and answers what becomes of it:
+ *   UINET_FIRST_LOOK_TAKE   the stack processes it as usual;
+ *   UINET_FIRST_LOOK_DROP   it is discarded (counted: rx_first_look_dropped);
+ *   UINET_FIRST_LOOK_BRIDGE it leaves unchanged on interface *bridge_to
+ *                           (counted: bridged_frames; bridge_errors for an
+ *                           unknown interface, the receiving one, or a frame
+ *                           too long for it).
+ * The handler must not call into the instance. A NULL handler removes it.
+ * ENXIO: no such interface. */
+#define UINET_FIRST_LOOK_TAKE 0
+#define UINET_FIRST_LOOK_DROP 1
+#define UINET_FIRST_LOOK_BRIDGE 2
+typedef int (*uinet_first_look_t)(void* arg, uinet_if_t ifidx, const uint8_t* frame, size_t len,
+                                  uinet_if_t* bridge_to);
+int uinet_if_set_first_look(uinet_instance_t* inst, uinet_if_t ifidx, uinet_first_look_t fn, void* arg);
+
 #ifdef __cplusplus
 }
 #endif

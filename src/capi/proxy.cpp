@@ -220,4 +220,22 @@ int uinet_if_set_promisc(uinet_instance_t* inst, uinet_if_t ifidx, int promisc) 
     });
 }
 
+int uinet_if_set_first_look(uinet_instance_t* inst, uinet_if_t ifidx, uinet_first_look_t fn, void* arg) {
+    if (!inst) return EINVAL;
+    return inst->configure([&] {
+        net::FirstLookHook hook;
+        if (fn) {
+            hook = [fn, arg](Instant, net::IfIndex in, Bytes frame) {
+                uinet_if_t to = 0;
+                switch (fn(arg, in, frame.data(), frame.size(), &to)) {
+                    case UINET_FIRST_LOOK_DROP: return net::FirstLookVerdict::drop();
+                    case UINET_FIRST_LOOK_BRIDGE: return net::FirstLookVerdict::bridge(to);
+                    default: return net::FirstLookVerdict::take();
+                }
+            };
+        }
+        return inst->stack->set_first_look(ifidx, std::move(hook)) ? 0 : ENXIO;
+    });
+}
+
 }  // extern "C"

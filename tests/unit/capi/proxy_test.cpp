@@ -277,3 +277,60 @@ TEST_F(CapiPair, TaggedClientAndListenerRestrictedToItsTags) {
     EXPECT_TRUE(st & UINET_SS_ISCONNECTING);
     for (uinet_socket* so : {c0, s0, plain, tagged, l}) EXPECT_EQ(0, uinet_soclose(so));
 }
+
+namespace {
+
+struct FirstLook {
+    std::atomic<int> frames{0};
+    std::atomic<int> dropped{0};
+    std::atomic<bool> ethernet_seen{false};
+    Flag dropped_syn;
+};
+
+// Takes everything except TCP segments to port 7778, which it drops.
+int first_look(void* arg, uinet_if_t, const uint8_t* f, size_t len, uinet_if_t*) {
+    auto* s = static_cast<FirstLook*>(arg);
+    ++s->frames;
+    if (len >= 14 && f[12] == 0x08 && f[13] == 0x00) s->ethernet_seen = true;
+    if (len >= 14 + 20 + 4 && f[12] == 0x08 && f[13] == 0x00 && f[14 + 9] == 6) {
+        const std::size_t l4 = 14 + std::size_t{f[14] & 0x0fu} * 4;
+        if (len >= l4 + 4 && f[l4 + 2] == 0x1e && f[l4 + 3] == 0x62) {  // port 7778
+            ++s->dropped;
+            s->dropped_syn.raise();
+            return UINET_FIRST_LOOK_DROP;
+        }
+    }
+    return UINET_FIRST_LOOK_TAKE;
+}
+
+}  // namespace
+
+TEST_F(CapiPair, FirstLookSeesWholeFramesAndCanDrop) {
+    FirstLook st;
+    EXPECT_EQ(ENXIO, uinet_if_set_first_look(b_, 9, first_look, &st));
+    ASSERT_EQ(0, uinet_if_set_first_look(b_, 1, first_look, &st));
+    // Taken frames: a connection on port 7777 works as usual.
+    uinet_socket *cli = nullptr, *srv = nullptr, *lst = nullptr;
+    connect_pair(7777, &cli, &srv, &lst);
+    exchange(cli, srv, "seen first");
+    EXPECT_GT(st.frames.load(), 0);
+    EXPECT_TRUE(st.ethernet_seen.load());
+    // Dropped frames: a SYN to port 7778 never reaches the stack.
+    uinet_socket* l2 = listener(7778);
+    uinet_socket* c2 = nullptr;
+    ASSERT_EQ(0, uinet_socreate(a_, UINET_AF_INET, &c2, UINET_SOCK_STREAM, 0));
+    ASSERT_EQ(0, uinet_sosetnonblocking(c2, 1));
+    auto s = sin(kIpB, 7778);
+    EXPECT_EQ(EINPROGRESS, uinet_soconnect(c2, &s));
+    ASSERT_TRUE(st.dropped_syn.wait());
+    uinet_tcp_info ti;
+    unsigned int tlen = sizeof ti;
+    ASSERT_EQ(0, uinet_sogetsockopt(c2, UINET_IPPROTO_TCP, UINET_TCP_INFO, &ti, &tlen));
+    EXPECT_EQ(UINET_TCPS_SYN_SENT, ti.tcpi_state);
+    // Removing the handler: frames flow to the stack again, none counted.
+    ASSERT_EQ(0, uinet_if_set_first_look(b_, 1, nullptr, nullptr));
+    const int before = st.frames.load();
+    exchange(srv, cli, "no longer seen");
+    EXPECT_EQ(st.frames.load(), before);
+    for (uinet_socket* so : {cli, srv, lst, l2, c2}) EXPECT_EQ(0, uinet_soclose(so));
+}
