@@ -25,6 +25,48 @@ def run(*cmd, check=True, text=True, **kw):
     return subprocess.run(list(cmd), check=check, capture_output=True, text=text, **kw)
 
 
+NGINX_CONF = """
+daemon off;
+master_process off;
+worker_processes 1;
+pid {d}/nginx.pid;
+error_log {d}/error.log info;
+events {{ worker_connections {conns}; }}
+http {{
+    {access_log}
+    client_body_temp_path {d}/tmp/body;
+    proxy_temp_path {d}/tmp/proxy;
+    fastcgi_temp_path {d}/tmp/fastcgi;
+    uwsgi_temp_path {d}/tmp/uwsgi;
+    scgi_temp_path {d}/tmp/scgi;
+    default_type application/octet-stream;
+    keepalive_requests 1000;
+    server {{
+        listen {listen};
+        root {d}/www;
+        # Uploads (ngx_http_dav_module, in nginx-light).
+        location /up/ {{ dav_methods PUT; client_max_body_size 0; }}
+        # sub_filter drops Content-Length: responses here are chunked
+        # (the marker never occurs in the files, so bodies are unchanged).
+        location /chunked/ {{
+            alias {d}/www/;
+            sub_filter 'uinet-marker-that-never-occurs' '';
+            sub_filter_types *;
+        }}
+    }}
+}}
+"""
+
+
+def nginx_conf(d, listen="80", log_format=None, conns=64):
+    """An nginx.conf for a test server in directory d: files under d/www,
+    PUT under /up/, chunked answers under /chunked/, and, with log_format,
+    an access log d/access.log in that format."""
+    access = (f"log_format uinet '{log_format}';\n    access_log {d}/access.log uinet;" if log_format
+              else "access_log off;")
+    return NGINX_CONF.format(d=d, listen=listen, access_log=access, conns=conns)
+
+
 class Namespace:
     def __init__(self, tag):
         self.name = f"uinet-{tag}-{os.getpid()}"

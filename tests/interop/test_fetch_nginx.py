@@ -8,40 +8,8 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import KERNEL_IP, InteropCase, main  # noqa: E402
+from harness import KERNEL_IP, InteropCase, main, nginx_conf  # noqa: E402
 
-CONF = """
-daemon off;
-master_process off;
-worker_processes 1;
-pid {d}/nginx.pid;
-error_log {d}/error.log info;
-events {{ worker_connections 64; }}
-http {{
-    log_format conns '$connection $connection_requests $request_method $uri $status $body_bytes_sent';
-    access_log {d}/access.log conns;
-    client_body_temp_path {d}/tmp/body;
-    proxy_temp_path {d}/tmp/proxy;
-    fastcgi_temp_path {d}/tmp/fastcgi;
-    uwsgi_temp_path {d}/tmp/uwsgi;
-    scgi_temp_path {d}/tmp/scgi;
-    default_type application/octet-stream;
-    keepalive_requests 1000;
-    server {{
-        listen {ip}:80;
-        root {d}/www;
-        # Uploads (ngx_http_dav_module, in nginx-light).
-        location /up/ {{ dav_methods PUT; client_max_body_size 0; }}
-        # sub_filter drops Content-Length: responses here are chunked
-        # (the marker never occurs in the files, so bodies are unchanged).
-        location /chunked/ {{
-            alias {d}/www/;
-            sub_filter 'uinet-marker-that-never-occurs' '';
-            sub_filter_types *;
-        }}
-    }}
-}}
-"""
 
 
 def sha(data):
@@ -70,7 +38,7 @@ class FetchNginx(InteropCase):
         self.write("www/medium.bin", self.medium)
         conf = os.path.join(d, "nginx.conf")
         with open(conf, "w") as f:
-            f.write(CONF.format(d=d, ip=KERNEL_IP))
+            f.write(nginx_conf(d, f"{KERNEL_IP}:80", "$connection $connection_requests $request_method $uri $status $body_bytes_sent"))
         # nginx runs as its worker user (www-data) when started as root:
         # it must be able to read the files and write the upload folder.
         os.chmod(d, 0o755)

@@ -21,39 +21,11 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import UINET, Namespace, run  # noqa: E402
+from harness import UINET, Namespace, nginx_conf, run  # noqa: E402
 
 SERVER_IP = "198.18.0.1"
 CLIENT_IP = "198.18.0.2"
 
-CONF = """
-daemon off;
-master_process off;
-worker_processes 1;
-pid {d}/nginx.pid;
-error_log {d}/error.log info;
-events {{ worker_connections 64; }}
-http {{
-    access_log off;
-    client_body_temp_path {d}/tmp/body;
-    proxy_temp_path {d}/tmp/proxy;
-    fastcgi_temp_path {d}/tmp/fastcgi;
-    uwsgi_temp_path {d}/tmp/uwsgi;
-    scgi_temp_path {d}/tmp/scgi;
-    default_type application/octet-stream;
-    keepalive_requests 1000;
-    server {{
-        listen {ip}:80;
-        root {d}/www;
-        location /up/ {{ dav_methods PUT; client_max_body_size 0; }}
-        location /chunked/ {{
-            alias {d}/www/;
-            sub_filter 'uinet-marker-that-never-occurs' '';
-            sub_filter_types *;
-        }}
-    }}
-}}
-"""
 
 
 def sha(data):
@@ -156,7 +128,7 @@ class PassiveNginx(unittest.TestCase):
         self.write("upload.bin", upload)
         conf = os.path.join(self.d, "nginx.conf")
         with open(conf, "w") as f:
-            f.write(CONF.format(d=self.d, ip=SERVER_IP))
+            f.write(nginx_conf(self.d, f"{SERVER_IP}:80"))
         nginx = self.start(self.a, "nginx", "-c", conf, "-e", os.path.join(self.d, "error.log"), "-p", self.d)
         end = time.monotonic() + 20
         while not self.a.listening(80):

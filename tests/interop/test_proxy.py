@@ -36,7 +36,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import UINET, Namespace, main, run  # noqa: E402
+from harness import UINET, Namespace, main, nginx_conf, run  # noqa: E402
 
 CLIENT_IP = "198.18.60.1"
 SERVER_IP = "198.18.60.2"
@@ -47,28 +47,6 @@ RATE_CONNS = 300
 VLANS = "0x88a8:100,0x8100:200"
 EXAMPLE = os.environ.get("UINET_EXAMPLE_PROXY", "example_transparent_proxy")
 
-NGINX_CONF = """
-daemon off;
-master_process off;
-worker_processes 1;
-pid {d}/nginx.pid;
-error_log {d}/error.log info;
-events {{ worker_connections 256; }}
-http {{
-    log_format peers '$remote_addr $remote_port $request_method $uri $status $body_bytes_sent';
-    access_log {d}/access.log peers;
-    client_body_temp_path {d}/tmp/body;
-    proxy_temp_path {d}/tmp/proxy;
-    fastcgi_temp_path {d}/tmp/fastcgi;
-    uwsgi_temp_path {d}/tmp/uwsgi;
-    scgi_temp_path {d}/tmp/scgi;
-    default_type application/octet-stream;
-    server {{
-        listen 80;
-        root {d}/www;
-    }}
-}}
-"""
 
 # The short-connection client: RATE_CONNS HTTP/1.0 requests, one
 # connection each, one after the other; prints connections per second.
@@ -257,7 +235,7 @@ class ProxyInterop(unittest.TestCase):
     def start_nginx(self):
         conf = os.path.join(self.tmp.name, "nginx.conf")
         with open(conf, "w") as f:
-            f.write(NGINX_CONF.format(d=self.tmp.name))
+            f.write(nginx_conf(self.tmp.name, "80", "$remote_addr $remote_port $request_method $uri $status $body_bytes_sent", conns=256))
         nginx = self.start(self.sns, "nginx", "-c", conf, "-e", os.path.join(self.tmp.name, "error.log"),
                            "-p", self.tmp.name)
         end = time.monotonic() + 20
