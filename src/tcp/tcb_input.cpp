@@ -280,12 +280,13 @@ void Tcb::input(Instant now, const wire::TcpRepr& seg, const Packet& pkt, std::s
         enter_established(now);
     }
     // RFC 5961 5.2: an ACK is acceptable only in [SND.UNA - MAX.SND.WND,
-    // SND.NXT] (SND.MAX here: what was ever sent). Beyond: a (rate-limited)
-    // challenge ACK; too old: dropped (a blind injection's ACK field must
-    // land in a window too).
+    // SND.NXT] (SND.MAX here: what was ever sent); any other segment "MUST
+    // be discarded and an ACK sent back": a challenge ACK, under the
+    // stack-wide rate limit (section 7). A blind injection's ACK field must
+    // land in a window too.
     if (seg.ack > snd_max_ || seg.ack < snd_una_ - max_snd_wnd_) {
         ++ctr_.bad_ack_dropped;
-        if (seg.ack > snd_max_) challenge_ack(now);
+        challenge_ack(now);
         return;
     }
     update_timestamps(now, seg, len);

@@ -1,7 +1,7 @@
 // Scripts: RFC 5961 beyond the reset and SYN cases of rst_test.cpp. ACK
 // validation (section 5.2): an ACK of data never sent draws a challenge
-// ACK and the segment, text and all, is dropped; one older than SND.UNA -
-// MAX.SND.WND is dropped too. Challenge ACKs (RST, SYN and ACK cases) share
+// ACK and the segment, text and all, is dropped; so does one older than
+// SND.UNA - MAX.SND.WND ("MUST be discarded and an ACK sent back"). Challenge ACKs (RST, SYN and ACK cases) share
 // one stack-wide token bucket (section 7): past it they are counted, not
 // sent.
 #include <gtest/gtest.h>
@@ -28,11 +28,12 @@ TEST(ScriptTcpRfc5961, AnAckOfUnsentDataDrawsAChallengeAckAndIsDropped) {
     s.allow_extra();
 }
 
-TEST(ScriptTcpRfc5961, AnAckOlderThanTheMaxWindowIsDropped) {
+TEST(ScriptTcpRfc5961, AnAckOlderThanTheMaxWindowDrawsAChallengeAckAndIsDropped) {
     Script s;
     SocketId c = accept_plain(s, listen_on(s));  // the peer's window: 65535
     s.at(ms(10)).inject(in(s).flags("P.").seq(theirs(0)).ack(ours(0) - 70000).payload("abc"));
-    s.at(ms(10)).expect_nothing();
+    s.at(ms(10)).expect(out(s).flags(".").seq(ours(0)).ack(theirs(0)).no_options());
+    EXPECT_EQ(s.counter("tcp.challenge_acks"), 1u);
     EXPECT_EQ(s.counter("tcp.bad_ack_dropped"), 1u);
     EXPECT_EQ(read_all(s, c), "");
     // Within one window back: an old ACK, the text is taken.
