@@ -156,6 +156,23 @@ private:
     std::size_t sndbuf_ = 0, rcvbuf_ = 0;
 };
 
+// Listens with `server` on the server stack and starts both stack threads;
+// on failure says why in `error` (the threads are stopped again before the
+// applications' state goes away).
+template <class Server>
+bool launch(UinetPair& pair, const Config& c, Server& server, std::string& error) {
+    if (!listen_on(pair.server(), [&server](SocketId id) { server.accepted(id); })) {
+        error = "uinet: cannot listen";
+        return false;
+    }
+    if (!pair.start(c)) {
+        pair.stop();
+        error = "uinet: cannot start the stack threads";
+        return false;
+    }
+    return true;
+}
+
 }  // namespace
 
 BulkResult uinet_bulk(const Config& c) {
@@ -164,15 +181,7 @@ BulkResult uinet_bulk(const Config& c) {
     Completion done;
     DiscardServer server(pair.server(), c, done);
     BulkSender sender(pair.client(), c, done, {kServerIp, Port(apps::kPort)});
-    if (!listen_on(pair.server(), [&server](SocketId id) { server.accepted(id); })) {
-        res.error = "uinet: cannot listen";
-        return res;
-    }
-    if (!pair.start(c)) {
-        pair.stop();  // before the applications' state goes away
-        res.error = "uinet: cannot start the stack threads";
-        return res;
-    }
+    if (!launch(pair, c, server, res.error)) return res;
     const Cpu cpu0 = process_cpu();
     const auto t0 = SteadyClock::now();
     pair.client().post([&sender] { sender.start(); });
@@ -199,15 +208,7 @@ RrResult uinet_rr(const Config& c) {
     Completion done;
     EchoServer server(pair.server(), c);
     RrClient client(pair.client(), c, done, {kServerIp, Port(apps::kPort)});
-    if (!listen_on(pair.server(), [&server](SocketId id) { server.accepted(id); })) {
-        res.error = "uinet: cannot listen";
-        return res;
-    }
-    if (!pair.start(c)) {
-        pair.stop();  // before the applications' state goes away
-        res.error = "uinet: cannot start the stack threads";
-        return res;
-    }
+    if (!launch(pair, c, server, res.error)) return res;
     const Cpu cpu0 = process_cpu();
     pair.client().post([&client] { client.start(); });
     const bool finished = done.wait(c.timeout_secs);
@@ -230,15 +231,7 @@ RrResult uinet_crr(const Config& c) {
     Completion done;
     CrrServer server(pair.server(), c, done);
     CrrClient client(pair.client(), c, done, {kServerIp, Port(apps::kPort)});
-    if (!listen_on(pair.server(), [&server](SocketId id) { server.accepted(id); })) {
-        res.error = "uinet: cannot listen";
-        return res;
-    }
-    if (!pair.start(c)) {
-        pair.stop();  // before the applications' state goes away
-        res.error = "uinet: cannot start the stack threads";
-        return res;
-    }
+    if (!launch(pair, c, server, res.error)) return res;
     const Cpu cpu0 = process_cpu();
     pair.client().post([&client] { client.start(); });
     const bool finished = done.wait(c.timeout_secs);
