@@ -32,10 +32,22 @@ PcapWriter::~PcapWriter() {
 
 Result<std::unique_ptr<PcapWriter>, std::string> PcapWriter::create(const std::string& path,
                                                                      std::uint32_t snaplen) {
+    return open_file(path, snaplen, false);
+}
+
+Result<std::unique_ptr<PcapWriter>, std::string> PcapWriter::append_to(const std::string& path,
+                                                                        std::uint32_t snaplen) {
+    return open_file(path, snaplen, true);
+}
+
+Result<std::unique_ptr<PcapWriter>, std::string> PcapWriter::open_file(const std::string& path,
+                                                                        std::uint32_t snaplen, bool append) {
     if (snaplen == 0) return Err{std::string("invalid snaplen 0 for pcap file ") + path};
-    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    const int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : O_TRUNC);
+    const int fd = ::open(path.c_str(), flags, 0644);
     if (fd < 0) return Err{"cannot create pcap file " + path + ": " + std::strerror(errno)};
     std::unique_ptr<PcapWriter> w(new PcapWriter(path, fd, snaplen));
+    if (append && ::lseek(fd, 0, SEEK_END) > 0) return w;  // the header is already there
     std::uint8_t hdr[24];
     std::uint8_t* p = hdr;
     put_native<std::uint32_t>(p, magic_nanos);

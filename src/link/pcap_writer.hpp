@@ -42,6 +42,10 @@ public:
 
     static Result<std::unique_ptr<PcapWriter>, std::string> create(const std::string& path,
                                                                     std::uint32_t snaplen = 262144);
+    // Continues a file this class wrote before (appending records), or
+    // creates it when missing or empty. The snaplen should be the file's.
+    static Result<std::unique_ptr<PcapWriter>, std::string> append_to(const std::string& path,
+                                                                       std::uint32_t snaplen = 262144);
     ~PcapWriter();
     PcapWriter(const PcapWriter&) = delete;
     PcapWriter& operator=(const PcapWriter&) = delete;
@@ -57,6 +61,8 @@ public:
 
 private:
     PcapWriter(std::string path, int fd, std::uint32_t snaplen);
+    static Result<std::unique_ptr<PcapWriter>, std::string> open_file(const std::string& path,
+                                                                       std::uint32_t snaplen, bool append);
     void record_header(Instant ts, std::size_t caplen, std::size_t origlen);
     void append(const std::uint8_t* p, std::size_t n);
 

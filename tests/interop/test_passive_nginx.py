@@ -175,8 +175,10 @@ class PassiveNginx(unittest.TestCase):
         self.assertIsNotNone(m2, err)
         self.assertEqual(m2.group(1), m2.group(2), f"tcpdump did not write every packet: {err}")
 
+        flows = os.path.join(self.d, "flows")
+        os.mkdir(flows)
         r = run(UINET, "passive", "--file", cap, "--outdir", os.path.join(self.d, "streams"), "--http-bodies",
-                os.path.join(self.d, "bodies"), "--summary", timeout=120)
+                os.path.join(self.d, "bodies"), "--summary", "--pcap-dir", flows, "--pcap-port", "80", timeout=120)
         print("\n" + r.stdout, file=sys.stderr)
         lines = [ln for ln in r.stdout.splitlines() if re.match(r"^\d{6} ", ln)]
         # The marker: a refused connection to port 9, seen as reset.
@@ -224,6 +226,29 @@ class PassiveNginx(unittest.TestCase):
             self.assertEqual(sha(got[f"{conn1}.s2c.{k}.body"]), sha(files[p.split("/")[-1]]), p)
         self.assertEqual(sha(got[f"{conn2}.c2s.1.body"]), sha(upload))
         self.assertIn("0 incomplete", r.stdout)
+
+        # --pcap-dir with --pcap-port 80: one capture per connection to port
+        # 80 (the marker to port 9 is not selected), together holding every
+        # port-80 packet of the capture, each readable on its own: the
+        # streams rebuilt from the first one's file are the same.
+        per_flow = sorted(os.listdir(flows))
+        self.assertEqual(len(per_flow), 2, per_flow)
+        self.assertTrue(all(n.startswith("tcp-") and n.endswith(f"-{SERVER_IP}.80.pcap") for n in per_flow), per_flow)
+        self.assertIn("pcap-dir: 2 flows written", r.stdout)
+
+        def count(path, filt=""):
+            out = run("tcpdump", "-nn", "-r", path, *([filt] if filt else []), check=False).stdout
+            return len(out.splitlines())
+        self.assertEqual(sum(count(os.path.join(flows, n)) for n in per_flow), count(cap, "tcp port 80"))
+        again = os.path.join(self.d, "again")
+        os.mkdir(again)
+        conn1_client = streams[0].split("-")[1]
+        (first,) = [n for n in per_flow if n.startswith(f"tcp-{conn1_client}-")]
+        run(UINET, "passive", "--file", os.path.join(flows, first), "--outdir", again, timeout=120)
+        redo = sorted(os.listdir(again))
+        self.assertEqual(len(redo), 2, redo)
+        self.assertEqual(sha(read(os.path.join(again, redo[0]))), sha(get_c2s))
+        self.assertEqual(sha(read(os.path.join(again, redo[1]))), sha(get_s2c))
 
 
 if __name__ == "__main__":

@@ -16,7 +16,9 @@
 //    their stream offsets: a hole is a run of zero bytes (sparse), so file
 //    offsets are stream offsets. --http-bodies DIR: HTTP/1.x bodies,
 //    DIR/<same name>.c2s.<k>.body / .s2c.<k>.body. --summary: one line per
-//    connection when it ends.
+//    connection when it ends. --pcap-dir DIR: each TCP/UDP flow's frames
+//    also go to a capture file of their own (link/flow_capture.hpp),
+//    --pcap-port P keeping only flows with an endpoint on port P.
 //  * At the end: frames and capture bytes processed, seconds, Gbit/s, and
 //    the passive counters; exit 0 (2 on a bad argument or input).
 #include <CLI/CLI.hpp>
@@ -39,6 +41,7 @@
 
 #include "host/posix.hpp"
 #include "host/virtual.hpp"
+#include "link/flow_capture.hpp"
 #include "link/pcap/pcap_device.hpp"
 #include "passive/http_bodies.hpp"
 #include "passive/passive_cmd.hpp"
@@ -230,6 +233,33 @@ void raise_fd_limit() {
     }
 }
 
+// --pcap-dir: the device wrapped so that each flow is also written to a
+// capture file of its own; `fc` points at the wrapper (null without it).
+std::unique_ptr<Device> with_flow_capture(std::unique_ptr<Device> dev, const PassiveArgs& args, FlowCapture*& fc) {
+    fc = nullptr;
+    if (args.pcap_dir.empty()) return dev;
+    FlowCaptureConfig cfg;
+    cfg.dir = args.pcap_dir;
+    if (args.pcap_port) {
+        const std::string suffix = "." + std::to_string(args.pcap_port);
+        cfg.select = [suffix](const FlowCaptureInfo& i) {
+            return i.client.ends_with(suffix) || i.server.ends_with(suffix);
+        };
+    }
+    auto w = std::make_unique<FlowCapture>(std::move(dev), std::move(cfg));
+    fc = w.get();
+    return w;
+}
+
+void report_flow_capture(const FlowCapture* fc, int& rc) {
+    if (!fc) return;
+    const FlowCaptureStats& s = fc->capture_stats();
+    std::printf("pcap-dir: %" PRIu64 " flows written, %" PRIu64 " frames, %" PRIu64 " flows refused, %" PRIu64
+                " write errors\n",
+                s.flows_written, s.frames_written, s.flows_refused, s.write_errors);
+    if (s.write_errors) rc = 1;
+}
+
 }  // namespace
 
 CLI::App* add_passive_command(CLI::App& app, PassiveArgs& a) {
@@ -250,6 +280,11 @@ CLI::App* add_passive_command(CLI::App& app, PassiveArgs& a) {
     c->add_flag("--no-checksums", a.no_checksums,
                 "Do not verify TCP checksums (captures made on a host with checksum offload)");
     c->add_option("--max-flows", a.max_flows, "Connections tracked at once")->check(CLI::Range(1, 1 << 24));
+    c->add_option("--pcap-dir", a.pcap_dir,
+                  "Also write each TCP/UDP flow's frames to DIR/<tcp|udp>-<client>-<server>.pcap")
+        ->check(CLI::ExistingDirectory);
+    c->add_option("--pcap-port", a.pcap_port, "With --pcap-dir: only flows with an endpoint on this port")
+        ->check(CLI::Range(1, 65535));
     return c;
 }
 
@@ -276,7 +311,8 @@ int run_passive(const PassiveArgs& args) {
         }
         PcapFileDevice* pd = dev->get();
         if (pd->next_timestamp() != Instant::never()) clock.set(pd->next_timestamp());
-        stack.add_interface(std::move(*dev), passive_interface());
+        FlowCapture* fc;
+        stack.add_interface(with_flow_capture(std::move(*dev), args, fc), passive_interface());
         Observer obs(stack, args);
         if (!obs.start()) return 2;
         while (!pd->at_end()) {
@@ -301,6 +337,8 @@ int run_passive(const PassiveArgs& args) {
         if (!args.http_dir.empty())
             std::printf("http: %" PRIu64 " bodies, %" PRIu64 " incomplete\n", obs.http_bodies_, obs.http_incomplete_);
         print_counters(stack);
+        if (fc) fc->close_all();
+        report_flow_capture(fc, rc);
         if (obs.open_errors_ || obs.write_errors_) {
             std::fprintf(stderr, "uinet passive: %" PRIu64 " files could not be opened, %" PRIu64 " write errors\n",
                          obs.open_errors_, obs.write_errors_);
@@ -316,7 +354,8 @@ int run_passive(const PassiveArgs& args) {
         return 2;
     }
     Device* ld = dev->get();
-    stack.add_interface(std::move(*dev), passive_interface());
+    FlowCapture* fc;
+    stack.add_interface(with_flow_capture(std::move(*dev), args, fc), passive_interface());
     Observer obs(stack, args);
     if (!obs.start()) return 2;
     // SIGINT/SIGTERM end the capture: taken through a signalfd beside the
@@ -358,7 +397,9 @@ int run_passive(const PassiveArgs& args) {
                 secs > 0 ? static_cast<double>(ld->stats().rx_bytes) * 8 / secs / 1e9 : 0.0, obs.total_conns(),
                 ld->stats().rx_dropped);
     print_counters(stack);
-    return 0;
+    if (fc) fc->close_all();
+    report_flow_capture(fc, rc);
+    return rc;
 }
 
 }  // namespace uinet::tools

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 
 namespace CLI {
@@ -20,6 +21,8 @@ struct PassiveArgs {
     bool midstream = false;
     bool no_checksums = false;
     std::size_t max_flows = 65536;
+    std::string pcap_dir;    // per-flow capture files
+    std::uint16_t pcap_port = 0;
 };
 
 CLI::App* add_passive_command(CLI::App& app, PassiveArgs& args);
