@@ -110,7 +110,7 @@ std::size_t FlowCapture::KeyHash::operator()(const Key& k) const {
 }
 
 FlowCapture::FlowCapture(std::unique_ptr<Device> inner, FlowCaptureConfig cfg)
-    : inner_(std::move(inner)), cfg_(std::move(cfg)) {
+    : RecordingDevice(std::move(inner)), cfg_(std::move(cfg)) {
     cfg_.max_open = std::max<std::size_t>(cfg_.max_open, 1);
 }
 
@@ -118,19 +118,6 @@ FlowCapture::~FlowCapture() { close_all(); }
 
 void FlowCapture::close_all() {
     for (auto& [k, f] : flows_) close_writer(f);
-}
-
-std::size_t FlowCapture::receive(Instant now, std::span<Packet> out) {
-    const std::size_t n = inner_->receive(now, out);
-    for (std::size_t i = 0; i < n; ++i)
-        if (out[i]) record(now, out[i]);
-    return n;
-}
-
-std::size_t FlowCapture::transmit(Instant now, std::span<Packet> pkts) {
-    for (const Packet& p : pkts)
-        if (p) record(now, p);
-    return inner_->transmit(now, pkts);
 }
 
 void FlowCapture::record(Instant now, const Packet& frame) {

@@ -26,8 +26,8 @@
 //    time) is forgotten and its file closed. No I/O error is fatal: it is
 //    counted (write_errors) and the flow is no longer written.
 //  * Timestamps: the frame's rx_time when set (capture files), else now.
-//  * caps() is the inner device's with transmit checksum offload and TSO
-//    masked off, as PcapCapture does, so written frames are complete.
+//  * caps() masks transmit offloads, as for every RecordingDevice, so
+//    written frames are complete.
 #pragma once
 
 #include <array>
@@ -41,7 +41,7 @@
 
 #include "base/addr.hpp"
 #include "base/time.hpp"
-#include "link/device.hpp"
+#include "link/recording_device.hpp"
 #include "link/pcap_writer.hpp"
 
 namespace uinet {
@@ -71,27 +71,13 @@ struct FlowCaptureStats {
     std::uint64_t write_errors = 0;
 };
 
-class FlowCapture final : public Device {
+class FlowCapture final : public RecordingDevice {
 public:
     FlowCapture(std::unique_ptr<Device> inner, FlowCaptureConfig cfg);
     ~FlowCapture() override;
     FlowCapture(const FlowCapture&) = delete;
     FlowCapture& operator=(const FlowCapture&) = delete;
 
-    const std::string& name() const override { return inner_->name(); }
-    DeviceCaps caps() const override {
-        DeviceCaps c = inner_->caps();
-        c.tx_csum_offload = false;
-        c.tso_max = 0;
-        return c;
-    }
-    std::size_t receive(Instant now, std::span<Packet> out) override;
-    std::size_t transmit(Instant now, std::span<Packet> pkts) override;
-    int poll_fd() const override { return inner_->poll_fd(); }
-    Instant next_deadline() const override { return inner_->next_deadline(); }
-    const DeviceStats& stats() const override { return inner_->stats(); }
-
-    Device& inner() { return *inner_; }
     const FlowCaptureStats& capture_stats() const { return stats_; }
     // Paths of the files written so far, in creation order.
     const std::vector<std::string>& files() const { return files_; }
@@ -121,12 +107,11 @@ private:
         std::unique_ptr<PcapWriter> writer;
         std::list<Key>::iterator lru;  // valid while writer is open
     };
-    void record(Instant now, const Packet& frame);
+    void record(Instant now, const Packet& frame) override;
     void open_writer(const Key& k, Flow& f, bool append);
     void close_writer(Flow& f);
     void forget_idle(Instant now);
 
-    std::unique_ptr<Device> inner_;
     FlowCaptureConfig cfg_;
     std::unordered_map<Key, Flow, KeyHash> flows_;
     std::list<Key> lru_;  // open files, most recent first

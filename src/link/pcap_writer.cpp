@@ -123,21 +123,8 @@ void PcapWriter::write(Instant ts, const Packet& frame) {
 }
 
 PcapCapture::PcapCapture(std::unique_ptr<Device> inner, std::unique_ptr<PcapWriter> writer, Duration ts_offset)
-    : inner_(std::move(inner)), writer_(std::move(writer)), ts_offset_(ts_offset) {}
+    : RecordingDevice(std::move(inner)), writer_(std::move(writer)), ts_offset_(ts_offset) {}
 
 PcapCapture::~PcapCapture() = default;
-
-std::size_t PcapCapture::receive(Instant now, std::span<Packet> out) {
-    const std::size_t n = inner_->receive(now, out);
-    for (std::size_t i = 0; i < n; ++i)
-        if (out[i]) writer_->write(now + ts_offset_, out[i]);
-    return n;
-}
-
-std::size_t PcapCapture::transmit(Instant now, std::span<Packet> pkts) {
-    for (const Packet& p : pkts)
-        if (p) writer_->write(now + ts_offset_, p);
-    return inner_->transmit(now, pkts);
-}
 
 }  // namespace uinet

@@ -32,6 +32,7 @@
 
 #include "base/result.hpp"
 #include "link/device.hpp"
+#include "link/recording_device.hpp"
 
 namespace uinet {
 
@@ -75,30 +76,17 @@ private:
     std::uint64_t errors_ = 0;
 };
 
-class PcapCapture : public Device {
+class PcapCapture final : public RecordingDevice {
 public:
     PcapCapture(std::unique_ptr<Device> inner, std::unique_ptr<PcapWriter> writer,
                 Duration ts_offset = Duration::zero());
     ~PcapCapture() override;
 
-    const std::string& name() const override { return inner_->name(); }
-    DeviceCaps caps() const override {
-        DeviceCaps c = inner_->caps();
-        c.tx_csum_offload = false;
-        c.tso_max = 0;
-        return c;
-    }
-    std::size_t receive(Instant now, std::span<Packet> out) override;
-    std::size_t transmit(Instant now, std::span<Packet> pkts) override;
-    int poll_fd() const override { return inner_->poll_fd(); }
-    Instant next_deadline() const override { return inner_->next_deadline(); }
-    const DeviceStats& stats() const override { return inner_->stats(); }
-
-    Device& inner() { return *inner_; }
     PcapWriter& writer() { return *writer_; }
 
 private:
-    std::unique_ptr<Device> inner_;
+    void record(Instant now, const Packet& frame) override { writer_->write(now + ts_offset_, frame); }
+
     std::unique_ptr<PcapWriter> writer_;
     Duration ts_offset_;
 };
