@@ -44,8 +44,8 @@ test-asan: deps-test
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 $(CTEST) build-asan --output-on-failure -j $(JOBS) -LE bench
 
 fuzz: deps-fuzz
-	CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DUINET_FUZZ=ON -DUINET_SANITIZE=ON -DUINET_TOOLS=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo
-	cmake --build build-fuzz -j $(JOBS)
+	CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DUINET_FUZZ=ON -DUINET_SANITIZE=ON -DUINET_TOOLS=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo
+	cmake --build build-fuzz -j $(JOBS) --target fuzz_targets
 	FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run-all.sh build-fuzz
 
 sim-long: build
