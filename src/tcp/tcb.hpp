@@ -222,6 +222,7 @@ private:
     std::uint32_t tso_payload_max(std::uint32_t mss) const;
     std::uint32_t tsval(Instant now) const;
     void rtt_sample(Instant now, std::uint32_t tsecr);
+    void take_rtt_sample(Instant now, Duration rtt);  // RttEstimator and the CC (HyStart++)
     SeqNum rcv_nxt() const;
     std::uint32_t rcv_window() const;
     std::uint8_t wscale_for(std::size_t bufsize) const;

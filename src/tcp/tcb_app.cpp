@@ -84,6 +84,7 @@ void Tcb::set_buffers(std::size_t sndbuf, std::size_t rcvbuf) {
 
 void Tcb::set_congestion_control(std::unique_ptr<CongestionControl> cc) {
     if (!cc) return;
+    cc->set_hystart(cc_->hystart_enabled());
     cc->init(payload_mss());
     cc_ = std::move(cc);
 }

@@ -53,7 +53,9 @@ Tcb::Tcb(TcbId id, const ConnKey& key, const TcpConfig& cfg, TcpCounters& ctr, T
       nodelay_(cfg.nodelay),
       keep_idle_(cfg.keep_idle),
       keep_intvl_(cfg.keep_intvl),
-      keep_cnt_(cfg.keep_cnt) {}
+      keep_cnt_(cfg.keep_cnt) {
+    cc_->set_hystart(cfg.hystart);
+}
 
 Tcb::~Tcb() = default;
 
@@ -362,7 +364,7 @@ void Tcb::input_syn_sent(Instant now, const wire::TcpRepr& seg) {
         if (ts_ok_ && seg.options.timestamps && seg.options.timestamps->second != 0)
             rtt_sample(now, seg.options.timestamps->second);
         else if (retries_ == 0)
-            rtt_.sample(now - syn_sent_at_);
+            take_rtt_sample(now, now - syn_sent_at_);
         // RFC 6298 5.7: a retransmitted SYN and no sample (Karn): 3 s.
         if (retries_ > 0 && !rtt_.has_sample()) rtt_.set_initial_rto(kHandshakeFallbackRto);
         snd_una_ = seg.ack;
@@ -490,12 +492,18 @@ bool Tcb::process_ack(Instant now, const wire::TcpRepr& seg, std::size_t len) {
     sndbuf_.ack(seg.ack <= data_end ? seg.ack : data_end);
     snd_una_ = seg.ack;
     if (snd_nxt_ < snd_una_) snd_nxt_ = snd_una_;
+    // RFC 9406 4.2: round boundaries for HyStart++, before this ACK's sample.
+    {
+        const std::uint32_t exits = cc_->hystart_ss_exits();
+        cc_->on_round_ack(snd_una_, snd_max_);
+        if (cc_->hystart_ss_exits() != exits) ++ctr_.hystart_ss_exits;
+    }
     // RTT (RFC 6298 / RFC 7323 4.1): timestamps when present, else the
     // single timed segment, never a retransmitted one (Karn).
     if (ts_ok_ && seg.options.timestamps && seg.options.timestamps->second != 0) {
         rtt_sample(now, seg.options.timestamps->second);
     } else if (rtt_timing_ && seg.ack > rtt_seq_) {
-        rtt_.sample(now - rtt_start_);
+        take_rtt_sample(now, now - rtt_start_);
         rtt_timing_ = false;
     }
     // Progress: the give-up count restarts. The RTO's backoff does not:
@@ -541,7 +549,15 @@ void Tcb::rtt_sample(Instant now, std::uint32_t tsecr) {
     // timestamps, skips it.
     if (rexmit_tsval_valid_ && static_cast<std::int32_t>(tsecr - rexmit_tsval_) < 0) return;
     std::uint32_t elapsed = tsval(now) - tsecr;
-    if (elapsed < 0x7fffffffu) rtt_.sample(Duration::millis(std::max<std::uint32_t>(elapsed, 1)));
+    if (elapsed < 0x7fffffffu) take_rtt_sample(now, Duration::millis(std::max<std::uint32_t>(elapsed, 1)));
+}
+
+void Tcb::take_rtt_sample(Instant now, Duration rtt) {
+    rtt_.sample(rtt);
+    // RFC 9406 4.2: every valid sample feeds HyStart++'s per-round minimum.
+    const std::uint32_t css = cc_->hystart_css_entries();
+    cc_->on_rtt_sample(rtt, now);
+    if (cc_->hystart_css_entries() != css) ++ctr_.hystart_css_entered;
 }
 
 void Tcb::process_data(Instant now, const wire::TcpRepr& seg, const Packet& pkt, std::size_t off, std::size_t len) {
