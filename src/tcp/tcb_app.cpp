@@ -106,6 +106,7 @@ TcpInfo Tcb::info() const {
     i.timestamps = ts_ok_;
     i.sack = sack_ok_;
     i.window_scaling = ws_ok_;
+    i.ecn = ecn_ok_;
     i.unacked = in_flight();
     return i;
 }

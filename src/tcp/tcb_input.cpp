@@ -55,6 +55,8 @@ Tcb::Tcb(TcbId id, const ConnKey& key, const TcpConfig& cfg, TcpCounters& ctr, T
       keep_intvl_(cfg.keep_intvl),
       keep_cnt_(cfg.keep_cnt) {
     cc_->set_hystart(cfg.hystart);
+    ecn_mode_ = cfg.ecn;
+    pacing_ = cfg.pacing;
 }
 
 Tcb::~Tcb() = default;
@@ -81,6 +83,20 @@ void Tcb::negotiate_options(const wire::TcpRepr& syn) {
     ts_ok_ = cfg_.timestamps && syn.options.timestamps.has_value() && (passive_ || offered_ts_);
     if (ts_ok_) ts_recent_ = syn.options.timestamps->first;
     sack_ok_ = cfg_.sack && syn.options.sack_permitted && (passive_ || offered_sack_);
+    // RFC 3168 6.1.1: an ECN-setup SYN carries ECE and CWR; an ECN-setup
+    // SYN-ACK carries ECE and not CWR. The passive side agrees unless ECN
+    // is off; the active side only if it asked.
+    const std::uint8_t ec = syn.flags & (TcpFlags::ece | TcpFlags::cwr);
+    if (passive_) {
+        const bool asked = ec == (TcpFlags::ece | TcpFlags::cwr);
+        ecn_ok_ = asked && ecn_mode_ != EcnMode::off;
+        if (asked && !ecn_ok_) ++ctr_.ecn_refused;
+    } else {
+        ecn_ok_ = offered_ecn_ && ec == TcpFlags::ece;
+    }
+    if (ecn_ok_) ++ctr_.ecn_negotiated;
+    ece_pending_ = cwr_pending_ = false;
+    ecn_recover_ = iss_;
 }
 
 std::uint16_t Tcb::clamp_offered_mss(std::uint16_t mss) const {
@@ -152,6 +168,7 @@ void Tcb::connect(Instant now, SeqNum iss, std::uint16_t mss) {
     offered_ws_ = cfg_.window_scaling;
     offered_ts_ = cfg_.timestamps;
     offered_sack_ = cfg_.sack;
+    offered_ecn_ = ecn_mode_ == EcnMode::on;
     last_rcv_ = now;
     ++ctr_.active_opens;
     send_syn(now, false);
@@ -165,7 +182,8 @@ std::uint8_t Tcb::wscale_for(std::size_t bufsize) const {
     return s;
 }
 
-void Tcb::input(Instant now, const wire::TcpRepr& seg, const Packet& pkt, std::size_t data_off, std::size_t len) {
+void Tcb::input(Instant now, const wire::TcpRepr& seg, const Packet& pkt, std::size_t data_off, std::size_t len,
+                std::uint8_t ecn) {
     ++stats_.segs_in;
     stats_.bytes_in += len;
     last_rcv_ = now;
@@ -292,6 +310,7 @@ void Tcb::input(Instant now, const wire::TcpRepr& seg, const Packet& pkt, std::s
         return;
     }
     update_timestamps(now, seg, len);
+    if (ecn_ok_) ecn_input(now, seg, ecn);  // RFC 3168 6.1.3 (tcb_ecn.cpp)
     if (!process_ack(now, seg, len)) return;
     if (state_ == TcpState::closed) return;
 
@@ -473,6 +492,7 @@ bool Tcb::process_ack(Instant now, const wire::TcpRepr& seg, std::size_t len) {
     }
     if (seg.ack < snd_una_) return true;  // old: ignore the ACK, keep the text
     if (sack_ok_) sack_process(seg);      // RFC 6675: the scoreboard (tcb_sack.cpp)
+    if (ecn_ok_ && (seg.flags & TcpFlags::ece)) ecn_on_ack(seg);  // RFC 3168 6.1.2 (tcb_ecn.cpp)
     if (seg.ack == snd_una_) {
         // RFC 5681 section 2: a duplicate ACK carries no data, no window
         // change, and arrives while data is outstanding. An ACK that

@@ -92,12 +92,17 @@ wire::TcpRepr Tcb::base_header(Instant now, std::uint8_t flags, SeqNum seq) {
     h.window = advertised_window(flags & TcpFlags::syn);
     if (ts_ok_) h.options.timestamps = std::make_pair(tsval(now), ts_recent_);
     if (sack_ok_ && (flags & TcpFlags::ack) && (rcvbuf_.ooo_bytes() > 0 || dsack_pending_)) sack_fill(h.options);
+    // RFC 3168 6.1.3: ECE on every ACK until the peer's CWR.
+    if (ece_pending_ && ecn_ok_ && (flags & TcpFlags::ack)) h.flags |= TcpFlags::ece;
     return h;
 }
 
 void Tcb::send_syn(Instant now, bool with_ack) {
     if (!with_ack) syn_sent_at_ = now;
     std::uint8_t flags = TcpFlags::syn | (with_ack ? TcpFlags::ack : 0);
+    // RFC 3168 6.1.1: ECN-setup SYN (ECE and CWR) / SYN-ACK (ECE only).
+    if (with_ack ? ecn_ok_ : offered_ecn_)
+        flags |= with_ack ? TcpFlags::ece : static_cast<std::uint8_t>(TcpFlags::ece | TcpFlags::cwr);
     if (!with_ack) ts_offset_ = iss_.raw();
     wire::TcpRepr h;
     h.seq = iss_;
@@ -157,6 +162,18 @@ bool Tcb::send_data_segment(Instant now, SeqNum seq, std::size_t len, bool fin, 
     if (fin) flags |= TcpFlags::fin;
     if (len > 0 && seq + static_cast<std::uint32_t>(len) == sndbuf_.end_seq()) flags |= TcpFlags::psh;
     wire::TcpRepr h = base_header(now, flags, seq);
+    // RFC 3168 6.1.2/6.1.4-6.1.6: only new data is ECT(0) (no
+    // retransmission, no window probe); the first one after a reduction
+    // carries CWR.
+    std::uint8_t ecn = ecn_field::not_ect;
+    if (ecn_ok_ && len > 0 && !retransmit && snd_wnd_ != 0) {
+        ecn = ecn_field::ect0;
+        if (cwr_pending_) {
+            h.flags |= TcpFlags::cwr;
+            cwr_pending_ = false;
+            ++ctr_.cwr_sent;
+        }
+    }
     // SACK blocks on a data segment: only as many as leave the MSS intact.
     while (h.options.sack_count > 0 && h.options.size() + len > snd_mss_) --h.options.sack_count;
     ++stats_.segs_out;
@@ -179,7 +196,7 @@ bool Tcb::send_data_segment(Instant now, SeqNum seq, std::size_t len, bool fin, 
     unacked_segs_ = 0;
     delack_at_ = Instant::never();
     last_send_ = now;
-    sink_.send_segment(*this, h, seq, len);
+    sink_.send_segment(*this, h, seq, len, ecn);
     if (rto_at_.is_never()) arm_rto(now);
     return true;
 }

@@ -143,6 +143,7 @@ struct TcpInfo {
     std::uint32_t snd_wnd = 0, rcv_wnd = 0;
     std::uint8_t snd_wscale = 0, rcv_wscale = 0;
     bool timestamps = false, sack = false, window_scaling = false;
+    bool ecn = false;  // RFC 3168 negotiated
     std::uint64_t bytes_in = 0, bytes_out = 0, segs_in = 0, segs_out = 0;
     std::uint64_t retransmits = 0;
     std::uint32_t unacked = 0;  // bytes in flight
