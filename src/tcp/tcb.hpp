@@ -203,7 +203,10 @@ public:
     // Pacing (tcb_output.cpp): on/off at any time.
     void set_pacing(bool on) {
         pacing_ = on;
-        if (!on) next_send_at_ = Instant::never();
+        if (!on) {
+            next_send_at_ = Instant::never();
+            pace_wait_ = false;
+        }
     }
     bool pacing() const { return pacing_; }
     // The current pacing rate in bytes per second (0: not pacing yet).
@@ -368,8 +371,10 @@ private:
     bool ecn_ok_ = false, offered_ecn_ = false, ece_pending_ = false, cwr_pending_ = false;
     SeqNum ecn_recover_;
 
-    // Pacing: the earliest departure of the next burst (never() when idle).
+    // Pacing: the earliest departure of the next burst (never() when
+    // idle); pace_wait_ while output() holds data back for it.
     bool pacing_ = false;
+    bool pace_wait_ = false;
     Instant next_send_at_ = Instant::never();
 
     TcpInfo stats_{};
