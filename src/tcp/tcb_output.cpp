@@ -243,10 +243,12 @@ void Tcb::output(Instant now) {
         const std::uint64_t rate = pacing_rate();
         const std::uint32_t quantum = rate ? pacing_quantum(mss) : 0;
         std::uint32_t burst = 0;
+        bool quantum_used = false;
         pace_wait_ = false;
         for (; !(in_recovery_ && sack_ok_);) {
             if (rate && (burst >= quantum || (burst == 0 && !next_send_at_.is_never() && now < next_send_at_))) {
                 if (data_to_send() > 0 || (fin_queued_ && !fin_sent_)) pace_wait_ = true;
+                quantum_used = burst > 0;
                 break;
             }
             std::uint32_t wnd = std::min(snd_wnd_, cc_->cwnd());
@@ -292,10 +294,7 @@ void Tcb::output(Instant now) {
                                  now - next_send_at_ <= Duration::millis(1);
             const Instant base = on_time ? next_send_at_ : now;
             next_send_at_ = base + Duration::nanos(static_cast<std::int64_t>(burst * 1'000'000'000ull / rate));
-            if (data_to_send() > 0) {
-                pace_wait_ = true;
-                ++ctr_.paced_delays;  // a burst ended with data held for the next
-            }
+            if (quantum_used && pace_wait_) ++ctr_.paced_delays;  // data held for the next burst
         }
         // Data waiting and nothing in flight: either the window is zero
         // (persist, RFC 9293 3.8.6.1) or it is too small for silly window
