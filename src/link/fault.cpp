@@ -269,6 +269,7 @@ void FaultInjector::process(Lane& lane, Instant now, Packet&& in, bool tx) {
             break;
     }
     if (kind == FaultKind::pass) ++c.passed;
+    if (cfg_.ce_mark > 0 && kind != FaultKind::corrupt) mark_ce(lane, p);
 
     // The observer hears about the frame before it moves on; whether the
     // delay line takes it is known beforehand.
@@ -289,6 +290,37 @@ void FaultInjector::process(Lane& lane, Instant now, Packet&& in, bool tx) {
         lane.held_until = Instant::never();
         depart(lane, now, departure(lane, now), std::move(h), tx, true);
     }
+}
+
+void FaultInjector::mark_ce(Lane& lane, Packet& p) {
+    // Untagged Ethernet + IPv4 with an ECT codepoint in the first buffer.
+    if (p.front().size() < 34) return;
+    const std::uint8_t* d = p.front().data();
+    if (d[12] != 0x08 || d[13] != 0x00 || (d[14] >> 4) != 4) return;
+    const std::uint8_t ecn = d[15] & 3;
+    if (ecn != 1 && ecn != 2) return;
+    if (lane.rng.uniform() >= cfg_.ce_mark) return;
+    if (!p.unique()) {
+        Packet copy = copy_packet(pool_, p);
+        if (!copy) {
+            ++lane.counters.no_buffer;
+            return;
+        }
+        p = std::move(copy);
+    }
+    std::uint8_t* w = p.front().data();
+    const std::uint16_t old_word = static_cast<std::uint16_t>((w[14] << 8) | w[15]);
+    w[15] = static_cast<std::uint8_t>(w[15] | 3);
+    const std::uint16_t new_word = static_cast<std::uint16_t>((w[14] << 8) | w[15]);
+    // RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m').
+    std::uint32_t sum = static_cast<std::uint16_t>(~((w[24] << 8) | w[25]));
+    sum += static_cast<std::uint16_t>(~old_word);
+    sum += new_word;
+    while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+    const auto hc = static_cast<std::uint16_t>(~sum);
+    w[24] = static_cast<std::uint8_t>(hc >> 8);
+    w[25] = static_cast<std::uint8_t>(hc & 0xff);
+    ++lane.counters.ce_marked;
 }
 
 std::size_t FaultInjector::transmit(Instant now, std::span<Packet> pkts) {

@@ -61,6 +61,10 @@ struct FaultConfig {
     std::size_t corrupt_min_offset = 14;  // flip only past the Ethernet header so checksums catch it
     std::size_t delay_queue = 1024;       // frames held for delay, per direction
     Duration reorder_max_hold = Duration::millis(50);  // a reordered frame never waits longer
+    // Probability that an ECN-capable (ECT(0)/ECT(1)) untagged IPv4 frame
+    // is marked CE, as an AQM router would (RFC 3168 5); drawn separately,
+    // so other faults' random sequences do not change.
+    double ce_mark = 0;
 };
 
 enum class FaultKind { pass, drop, duplicate, reorder, corrupt, delay };
@@ -77,6 +81,7 @@ struct FaultCounters {
     std::uint64_t delayed = 0;     // frames (duplicates included) held for delay
     std::uint64_t delay_overflow = 0;  // dropped: delay queue full
     std::uint64_t no_buffer = 0;       // duplicate or copy-on-write impossible: pool empty
+    std::uint64_t ce_marked = 0;       // ECT frames marked CE
 };
 
 struct FaultStats {
@@ -115,6 +120,7 @@ public:
 
 private:
     void process(Lane& lane, Instant now, Packet&& p, bool tx);
+    void mark_ce(Lane& lane, Packet& p);
     Instant departure(Lane& lane, Instant now);
     bool depart(Lane& lane, Instant now, Instant at, Packet&& p, bool tx, bool report_overflow);
     void release_due(Lane& lane, Instant now, bool tx);

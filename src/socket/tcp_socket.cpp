@@ -217,6 +217,8 @@ bool TcpSockets::set_options(SocketId id, const TcpOptions& o) {
     }
     if (o.sndbuf || o.rcvbuf) c->set_buffers(o.sndbuf.value_or(0), o.rcvbuf.value_or(0));
     if (o.maxseg) c->set_user_mss(*o.maxseg);
+    if (o.ecn) c->set_ecn(*o.ecn);
+    if (o.pacing) c->set_pacing(*o.pacing);
     tcp_.touch(*tcb_id(id));
     return true;
 }

@@ -49,6 +49,8 @@ struct TcpOptions {
     std::optional<std::uint32_t> keep_cnt;
     std::optional<std::size_t> sndbuf, rcvbuf;
     std::optional<std::uint16_t> maxseg;
+    std::optional<tcp::EcnMode> ecn;  // RFC 3168, for the next handshake (listeners pass it on)
+    std::optional<bool> pacing;       // pace transmissions (TcpConfig::pacing)
 };
 
 // The two sockets of one observed connection.

@@ -35,6 +35,80 @@ void CongestionControl::on_exit_recovery(std::uint32_t flight) {
     cwnd_ = std::max(mss_, std::min(ssthresh_, sat32(w)));
 }
 
+// --- HyStart++ (RFC 9406 section 4) -------------------------------------------
+
+void CongestionControl::hystart_reset() {
+    hs_round_started_ = false;
+    hs_css_ = false;
+    hs_last_round_min_ = hs_cur_round_min_ = hs_css_baseline_ = Duration::max();
+    hs_samples_ = 0;
+    hs_css_rounds_ = 0;
+    hs_css_carry_ = 0;
+}
+
+void CongestionControl::on_round_ack(SeqNum snd_una, SeqNum snd_max) {
+    if (!hystart_active()) return;
+    // 4.2: a round ends with the ACK that covers windowEnd (SND.NXT, here
+    // the highest sequence sent, when the round began); the next starts
+    // with the first ACK beyond it (as Linux: the covering ACK's RTT
+    // sample belongs to the round's last segment).
+    if (hs_round_started_ && snd_una <= hs_window_end_) return;
+    if (hs_round_started_ && hs_css_) {
+        // 4.2: "CSS lasts at most CSS_ROUNDS rounds"; the partial round in
+        // which CSS began counts. Then congestion avoidance: ssthresh = cwnd.
+        if (++hs_css_rounds_ >= kCssRounds) {
+            ssthresh_ = std::max(cwnd_, sat32(2ull * mss_));
+            hs_css_ = false;
+            ++hs_exits_;
+            return;
+        }
+    }
+    hs_round_started_ = true;
+    hs_window_end_ = snd_max;
+    hs_last_round_min_ = hs_cur_round_min_;
+    hs_cur_round_min_ = Duration::max();
+    hs_samples_ = 0;
+}
+
+void CongestionControl::on_rtt_sample(Duration rtt, Instant) {
+    if (!hystart_active() || rtt <= Duration::zero()) return;
+    hs_cur_round_min_ = std::min(hs_cur_round_min_, rtt);
+    ++hs_samples_;
+    if (hs_samples_ < kNRttSample) return;
+    if (!hs_css_) {
+        // Delay increase: leave standard slow start for CSS.
+        if (hs_cur_round_min_ == Duration::max() || hs_last_round_min_ == Duration::max()) return;
+        const Duration thresh =
+            std::max(kMinRttThresh, std::min(hs_last_round_min_ / kMinRttDivisor, kMaxRttThresh));
+        if (hs_cur_round_min_ >= hs_last_round_min_ + thresh) {
+            hs_css_baseline_ = hs_cur_round_min_;
+            hs_css_ = true;
+            hs_css_rounds_ = 0;
+            hs_css_carry_ = 0;
+            ++hs_css_entries_;
+        }
+    } else if (hs_cur_round_min_ < hs_css_baseline_) {
+        // The exit was spurious: the RTT fell back; resume slow start.
+        hs_css_baseline_ = Duration::max();
+        hs_css_ = false;
+    }
+}
+
+std::uint32_t CongestionControl::slow_start_grow(std::uint32_t acked) {
+    const std::uint32_t room = ssthresh_ - cwnd_;  // > 0 in slow start
+    std::uint32_t grow = std::min({acked, mss_, room});
+    const std::uint32_t used = grow;
+    if (hs_css_ && hystart_active()) {
+        // 4.2: cwnd += min(N, L*SMSS) / CSS_GROWTH_DIVISOR, remainders kept.
+        hs_css_carry_ += grow;
+        grow = hs_css_carry_ / kCssGrowthDivisor;
+        hs_css_carry_ -= grow * kCssGrowthDivisor;
+    }
+    cwnd_ = sat32(std::uint64_t{cwnd_} + grow);
+    if (in_slow_start()) return 0;
+    return acked - used;
+}
+
 std::uint32_t CongestionControl::initial_window(std::uint32_t mss) {
     // RFC 6928 section 2.
     const std::uint64_t m = mss;

@@ -25,12 +25,23 @@
 //  * The fast-recovery window steps of RFC 6582 (inflate, deflate, exit)
 //    are shared by every algorithm; they differ in the window they grow
 //    outside recovery and in the ssthresh they set at a congestion event.
+//  * HyStart++ (RFC 9406) is shared too: the TCB reports every valid RTT
+//    sample (on_rtt_sample) and, for each ACK of new data before on_ack,
+//    SND.UNA and SND.MAX (on_round_ack: rounds end when SND.UNA passes the
+//    SND.MAX of the round's start). Algorithms grow slow start through
+//    slow_start_grow(), which divides growth by CSS_GROWTH_DIVISOR during
+//    Conservative Slow Start. It runs in the initial slow start only
+//    (ssthresh still infinite, RFC 9406 4.3); any congestion event, which
+//    sets ssthresh, ends it.
+//  * on_ecn() is an ECN-Echo congestion event (RFC 3168 6.1.2): the same
+//    ssthresh as a loss, cwnd = ssthresh, nothing retransmitted.
 #pragma once
 
 #include <cstdint>
 #include <memory>
 #include <string_view>
 
+#include "base/seq.hpp"
 #include "base/time.hpp"
 
 namespace uinet::tcp {
@@ -63,6 +74,20 @@ public:
     virtual void on_rto(std::uint32_t bytes_in_flight) = 0;
     // About to send after `idle` without sending (RFC 5681 4.1).
     virtual void on_idle_restart(Duration idle, Duration rto) { (void)idle; (void)rto; }
+    // ECN-Echo outside recovery (RFC 3168 6.1.2): reduce as for a loss,
+    // cwnd = ssthresh, no retransmission.
+    virtual void on_ecn(std::uint32_t bytes_in_flight) = 0;
+
+    // --- HyStart++ (RFC 9406) ---
+    void set_hystart(bool on) { hs_enabled_ = on; }
+    bool hystart_enabled() const { return hs_enabled_; }
+    // A valid RTT sample (Karn-clean), at `now`.
+    void on_rtt_sample(Duration rtt, Instant now);
+    // An ACK of new data: SND.UNA after it and SND.MAX (round tracking).
+    void on_round_ack(SeqNum snd_una, SeqNum snd_max);
+    bool in_css() const { return hs_css_; }
+    std::uint32_t hystart_css_entries() const { return hs_css_entries_; }
+    std::uint32_t hystart_ss_exits() const { return hs_exits_; }
 
     std::uint32_t cwnd() const { return cwnd_; }
     std::uint32_t ssthresh() const { return ssthresh_; }
@@ -74,10 +99,40 @@ protected:
     // RFC 6928 initial window for this mss (saturating).
     static std::uint32_t initial_window(std::uint32_t mss);
     static std::uint32_t sat32(std::uint64_t v) { return v > UINT32_MAX ? UINT32_MAX : static_cast<std::uint32_t>(v); }
+    // Slow-start growth for an ACK of `acked` bytes (cwnd-limited checked by
+    // the caller): min(acked, SMSS), up to ssthresh, divided by
+    // CSS_GROWTH_DIVISOR in Conservative Slow Start. Returns the part of
+    // `acked` left for congestion avoidance (when ssthresh was reached).
+    std::uint32_t slow_start_grow(std::uint32_t acked);
+    // Resets HyStart++ state (init).
+    void hystart_reset();
 
     std::uint32_t cwnd_ = 0;
     std::uint32_t ssthresh_ = kInfinite;
     std::uint32_t mss_ = 0;
+
+private:
+    bool hystart_active() const { return hs_enabled_ && ssthresh_ == kInfinite; }
+    // RFC 9406 4.2 constants.
+    static constexpr std::uint32_t kNRttSample = 8;
+    static constexpr Duration kMinRttThresh = Duration::millis(4);
+    static constexpr Duration kMaxRttThresh = Duration::millis(16);
+    static constexpr std::int64_t kMinRttDivisor = 8;
+    static constexpr std::uint32_t kCssGrowthDivisor = 4;
+    static constexpr std::uint32_t kCssRounds = 5;
+
+    bool hs_enabled_ = false;
+    bool hs_round_started_ = false;
+    bool hs_css_ = false;
+    SeqNum hs_window_end_;
+    Duration hs_last_round_min_ = Duration::max();
+    Duration hs_cur_round_min_ = Duration::max();
+    Duration hs_css_baseline_ = Duration::max();
+    std::uint32_t hs_samples_ = 0;
+    std::uint32_t hs_css_rounds_ = 0;
+    std::uint32_t hs_css_carry_ = 0;  // bytes of growth not yet applied in CSS
+    std::uint32_t hs_css_entries_ = 0;
+    std::uint32_t hs_exits_ = 0;  // ssthresh set by CSS_ROUNDS (slow start left without loss)
 };
 
 enum class CcAlgorithm : std::uint8_t { newreno, cubic };

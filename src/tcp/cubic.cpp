@@ -17,7 +17,8 @@
 //    (4.3). Growth only while cwnd-limited, as NewReno here (RFC 7661's
 //    rationale; 4.2 notes that an application-limited flow must not be
 //    credited).
-//  * Slow start is RFC 5681's, with byte counting (L = 1 SMSS); no HyStart.
+//  * Slow start is RFC 5681's, with byte counting (L = 1 SMSS), and
+//    HyStart++ (RFC 9406) from the base class.
 //  * Congestion event (fast retransmit, 4.6): ssthresh = cwnd * beta, at
 //    least 2 SMSS; W_max = cwnd (reduced by fast convergence); the RFC 6582
 //    window steps of the base class follow. Timeout (4.8): the same
@@ -45,16 +46,14 @@ public:
         ssthresh_ = kInfinite;
         w_max_ = 0;
         epoch_started_ = false;
+        hystart_reset();
     }
 
     void on_ack(std::uint32_t acked, std::uint32_t flight_before, Instant now, Duration srtt) override {
         if (acked == 0) return;
         if (in_slow_start()) {
             if (std::uint64_t{flight_before} * 2 < cwnd_) return;  // not cwnd-limited
-            const std::uint32_t grow = std::min({acked, mss_, ssthresh_ - cwnd_});
-            cwnd_ = sat32(std::uint64_t{cwnd_} + grow);
-            if (in_slow_start()) return;
-            acked -= grow;
+            acked = slow_start_grow(acked);
             if (acked == 0) return;
         }
         if (std::uint64_t{flight_before} + mss_ < cwnd_) return;  // not cwnd-limited
@@ -111,6 +110,13 @@ public:
     void on_rto(std::uint32_t flight) override {
         congestion_event(flight);
         cwnd_ = mss_;  // 4.8 and RFC 5681 3.1: LW = 1 SMSS
+    }
+
+    void on_ecn(std::uint32_t flight) override {
+        // RFC 9438 4.6 (ECN-Echo is a congestion event), RFC 3168 6.1.2:
+        // cwnd = ssthresh at once, nothing to resend.
+        congestion_event(flight);
+        cwnd_ = ssthresh_;
     }
 
     void on_idle_restart(Duration idle, Duration rto) override {

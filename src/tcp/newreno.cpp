@@ -16,6 +16,7 @@
 //    congestion avoidance when less than one SMSS of cwnd was left unused.
 //  * An ACK that ends slow start part-way only adds up to ssthresh; the rest
 //    of the ACK counts toward congestion avoidance.
+//  * HyStart++ (RFC 9406) in the initial slow start, from the base class.
 //  * Restart after idle (RFC 5681 4.1): when idle exceeds one RTO, cwnd =
 //    min(cwnd, IW).
 #include <algorithm>
@@ -36,18 +37,15 @@ public:
         cwnd_ = initial_window(mss_);
         ssthresh_ = kInfinite;
         ca_acked_ = 0;
+        hystart_reset();
     }
 
     void on_ack(std::uint32_t acked, std::uint32_t flight_before, Instant, Duration) override {
         if (acked == 0) return;
         if (in_slow_start()) {
             if (std::uint64_t{flight_before} * 2 < cwnd_) return;  // not cwnd-limited
-            const std::uint32_t room = ssthresh_ - cwnd_;            // > 0 in slow start
-            const std::uint32_t grow = std::min({acked, mss_, room});
-            cwnd_ = sat32(std::uint64_t{cwnd_} + grow);
-            if (in_slow_start()) return;
             // Reached ssthresh with this ACK: the rest feeds congestion avoidance.
-            acked -= grow;
+            acked = slow_start_grow(acked);
             if (acked == 0) return;
         }
         if (std::uint64_t{flight_before} + mss_ < cwnd_) return;  // not cwnd-limited
@@ -75,6 +73,13 @@ public:
         // RFC 5681 3.1: equation 4 and the loss window LW = 1 SMSS.
         ssthresh_ = loss_ssthresh(flight);
         cwnd_ = mss_;
+        ca_acked_ = 0;
+    }
+
+    void on_ecn(std::uint32_t flight) override {
+        // RFC 3168 6.1.2: halve as for a loss; no inflation, no retransmission.
+        ssthresh_ = loss_ssthresh(flight);
+        cwnd_ = ssthresh_;
         ca_acked_ = 0;
     }
 

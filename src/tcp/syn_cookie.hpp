@@ -15,7 +15,8 @@
 //  * Options that need state beyond the MSS travel in the low 6 bits of
 //    our TSval, as Linux does, when the peer sent timestamps (its ACK
 //    echoes them): bits 0-3 our peer's window shift (0xf: none), bit 4
-//    SACK-permitted, bit 5 ECN (always 0: uinet does not negotiate ECN).
+//    SACK-permitted, bit 5 ECN (always 0: a connection from a cookie does
+//    not use ECN; ordinary handshakes negotiate it, tcb_ecn.cpp).
 //    Without timestamps a cookie SYN-ACK offers only the MSS.
 //  * Pure functions of the key, the inputs and `now`; no state.
 #pragma once

@@ -53,8 +53,10 @@ class TcbSink {
 public:
     virtual ~TcbSink() = default;
     // Transmit a segment: header fields as given (the sink fills ports and
-    // checksum), carrying `len` bytes of the send buffer from `data_seq`.
-    virtual void send_segment(Tcb& tcb, const wire::TcpRepr& hdr, SeqNum data_seq, std::size_t len) = 0;
+    // checksum), carrying `len` bytes of the send buffer from `data_seq`,
+    // in an IP datagram whose ECN field is `ecn` (RFC 3168 section 5).
+    virtual void send_segment(Tcb& tcb, const wire::TcpRepr& hdr, SeqNum data_seq, std::size_t len,
+                              std::uint8_t ecn = 0) = 0;
     virtual void notify(Tcb& tcb, std::uint32_t events) = 0;
     // RFC 5961 section 7: may a challenge ACK go now? (A stack-wide rate
     // limit; the TCB counts what it was refused.)
@@ -63,6 +65,14 @@ public:
 
 // Why a connection ended, as errno values for SO_ERROR.
 enum class TcpError : std::uint8_t { none, refused, reset, timed_out, aborted };
+
+// The IP ECN field (RFC 3168 section 5).
+namespace ecn_field {
+constexpr std::uint8_t not_ect = 0;
+constexpr std::uint8_t ect1 = 1;
+constexpr std::uint8_t ect0 = 2;
+constexpr std::uint8_t ce = 3;
+}  // namespace ecn_field
 int to_errno(TcpError e);
 
 class Tcb {
@@ -107,6 +117,8 @@ public:
         keep_intvl_ = l.keep_intvl_;
         keep_cnt_ = l.keep_cnt_;
         user_mss_ = l.user_mss_;
+        ecn_mode_ = l.ecn_mode_;
+        pacing_ = l.pacing_;
         sndbuf_.set_capacity(l.sndbuf_.capacity());
         rcvbuf_.set_capacity(l.rcvbuf_.capacity());
     }
@@ -142,7 +154,9 @@ public:
     std::uint16_t passive_mss(std::uint16_t route_mss) const { return clamp_offered_mss(route_mss); }
 
     // --- segment arrival (RFC 9293 3.10.7) ---
-    void input(Instant now, const wire::TcpRepr& seg, const Packet& pkt, std::size_t data_off, std::size_t data_len);
+    // `ecn` is the ECN field of the datagram that carried the segment.
+    void input(Instant now, const wire::TcpRepr& seg, const Packet& pkt, std::size_t data_off, std::size_t data_len,
+               std::uint8_t ecn = 0);
 
     // --- application ---
     std::size_t send(Instant now, Bytes data);
@@ -182,6 +196,21 @@ public:
     void set_buffers(std::size_t sndbuf, std::size_t rcvbuf);
     void set_user_mss(std::uint16_t mss) { user_mss_ = mss; }
     void set_congestion_control(std::unique_ptr<CongestionControl> cc);
+    // ECN (RFC 3168) for this connection: effective for the next handshake.
+    void set_ecn(EcnMode m) { ecn_mode_ = m; }
+    EcnMode ecn_mode() const { return ecn_mode_; }
+    bool ecn_ok() const { return ecn_ok_; }
+    // Pacing (tcb_output.cpp): on/off at any time.
+    void set_pacing(bool on) {
+        pacing_ = on;
+        if (!on) {
+            next_send_at_ = Instant::never();
+            pace_wait_ = false;
+        }
+    }
+    bool pacing() const { return pacing_; }
+    // The current pacing rate in bytes per second (0: not pacing yet).
+    std::uint64_t pacing_rate() const;
     const CongestionControl& congestion_control() const { return *cc_; }
 
     // Owner cookie (the socket layer's handle) and listener link.
@@ -222,6 +251,10 @@ private:
     std::uint32_t tso_payload_max(std::uint32_t mss) const;
     std::uint32_t tsval(Instant now) const;
     void rtt_sample(Instant now, std::uint32_t tsecr);
+    void take_rtt_sample(Instant now, Duration rtt);  // RttEstimator and the CC (HyStart++)
+    void ecn_input(Instant now, const wire::TcpRepr& seg, std::uint8_t ecn);  // RFC 3168 6.1.3 / 6.1.5
+    void ecn_on_ack(const wire::TcpRepr& seg);                                 // RFC 3168 6.1.2
+    std::uint32_t pacing_quantum(std::uint32_t mss) const;
     SeqNum rcv_nxt() const;
     std::uint32_t rcv_window() const;
     std::uint8_t wscale_for(std::size_t bufsize) const;
@@ -329,6 +362,20 @@ private:
     TxOffload offload_{};
     Duration keep_idle_{}, keep_intvl_{};
     std::uint32_t keep_cnt_ = 0;
+
+    // ECN (RFC 3168): negotiated; we offered it (active open); the
+    // receiver echoes CE (ECE on every ACK) until CWR; the sender owes CWR
+    // on its next new data segment, and reduces once per window (below
+    // ecn_recover_ it does not react again).
+    EcnMode ecn_mode_ = EcnMode::accept;
+    bool ecn_ok_ = false, offered_ecn_ = false, ece_pending_ = false, cwr_pending_ = false;
+    SeqNum ecn_recover_;
+
+    // Pacing: the earliest departure of the next burst (never() when
+    // idle); pace_wait_ while output() holds data back for it.
+    bool pacing_ = false;
+    bool pace_wait_ = false;
+    Instant next_send_at_ = Instant::never();
 
     TcpInfo stats_{};
 };

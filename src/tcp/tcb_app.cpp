@@ -84,6 +84,7 @@ void Tcb::set_buffers(std::size_t sndbuf, std::size_t rcvbuf) {
 
 void Tcb::set_congestion_control(std::unique_ptr<CongestionControl> cc) {
     if (!cc) return;
+    cc->set_hystart(cc_->hystart_enabled());
     cc->init(payload_mss());
     cc_ = std::move(cc);
 }
@@ -105,6 +106,7 @@ TcpInfo Tcb::info() const {
     i.timestamps = ts_ok_;
     i.sack = sack_ok_;
     i.window_scaling = ws_ok_;
+    i.ecn = ecn_ok_;
     i.unacked = in_flight();
     return i;
 }

@@ -53,7 +53,11 @@ Tcb::Tcb(TcbId id, const ConnKey& key, const TcpConfig& cfg, TcpCounters& ctr, T
       nodelay_(cfg.nodelay),
       keep_idle_(cfg.keep_idle),
       keep_intvl_(cfg.keep_intvl),
-      keep_cnt_(cfg.keep_cnt) {}
+      keep_cnt_(cfg.keep_cnt) {
+    cc_->set_hystart(cfg.hystart);
+    ecn_mode_ = cfg.ecn;
+    pacing_ = cfg.pacing;
+}
 
 Tcb::~Tcb() = default;
 
@@ -79,6 +83,20 @@ void Tcb::negotiate_options(const wire::TcpRepr& syn) {
     ts_ok_ = cfg_.timestamps && syn.options.timestamps.has_value() && (passive_ || offered_ts_);
     if (ts_ok_) ts_recent_ = syn.options.timestamps->first;
     sack_ok_ = cfg_.sack && syn.options.sack_permitted && (passive_ || offered_sack_);
+    // RFC 3168 6.1.1: an ECN-setup SYN carries ECE and CWR; an ECN-setup
+    // SYN-ACK carries ECE and not CWR. The passive side agrees unless ECN
+    // is off; the active side only if it asked.
+    const std::uint8_t ec = syn.flags & (TcpFlags::ece | TcpFlags::cwr);
+    if (passive_) {
+        const bool asked = ec == (TcpFlags::ece | TcpFlags::cwr);
+        ecn_ok_ = asked && ecn_mode_ != EcnMode::off;
+        if (asked && !ecn_ok_) ++ctr_.ecn_refused;
+    } else {
+        ecn_ok_ = offered_ecn_ && ec == TcpFlags::ece;
+    }
+    if (ecn_ok_) ++ctr_.ecn_negotiated;
+    ece_pending_ = cwr_pending_ = false;
+    ecn_recover_ = iss_;
 }
 
 std::uint16_t Tcb::clamp_offered_mss(std::uint16_t mss) const {
@@ -150,6 +168,7 @@ void Tcb::connect(Instant now, SeqNum iss, std::uint16_t mss) {
     offered_ws_ = cfg_.window_scaling;
     offered_ts_ = cfg_.timestamps;
     offered_sack_ = cfg_.sack;
+    offered_ecn_ = ecn_mode_ == EcnMode::on;
     last_rcv_ = now;
     ++ctr_.active_opens;
     send_syn(now, false);
@@ -163,7 +182,8 @@ std::uint8_t Tcb::wscale_for(std::size_t bufsize) const {
     return s;
 }
 
-void Tcb::input(Instant now, const wire::TcpRepr& seg, const Packet& pkt, std::size_t data_off, std::size_t len) {
+void Tcb::input(Instant now, const wire::TcpRepr& seg, const Packet& pkt, std::size_t data_off, std::size_t len,
+                std::uint8_t ecn) {
     ++stats_.segs_in;
     stats_.bytes_in += len;
     last_rcv_ = now;
@@ -290,6 +310,7 @@ void Tcb::input(Instant now, const wire::TcpRepr& seg, const Packet& pkt, std::s
         return;
     }
     update_timestamps(now, seg, len);
+    if (ecn_ok_) ecn_input(now, seg, ecn);  // RFC 3168 6.1.3 (tcb_ecn.cpp)
     if (!process_ack(now, seg, len)) return;
     if (state_ == TcpState::closed) return;
 
@@ -362,7 +383,7 @@ void Tcb::input_syn_sent(Instant now, const wire::TcpRepr& seg) {
         if (ts_ok_ && seg.options.timestamps && seg.options.timestamps->second != 0)
             rtt_sample(now, seg.options.timestamps->second);
         else if (retries_ == 0)
-            rtt_.sample(now - syn_sent_at_);
+            take_rtt_sample(now, now - syn_sent_at_);
         // RFC 6298 5.7: a retransmitted SYN and no sample (Karn): 3 s.
         if (retries_ > 0 && !rtt_.has_sample()) rtt_.set_initial_rto(kHandshakeFallbackRto);
         snd_una_ = seg.ack;
@@ -471,6 +492,7 @@ bool Tcb::process_ack(Instant now, const wire::TcpRepr& seg, std::size_t len) {
     }
     if (seg.ack < snd_una_) return true;  // old: ignore the ACK, keep the text
     if (sack_ok_) sack_process(seg);      // RFC 6675: the scoreboard (tcb_sack.cpp)
+    if (ecn_ok_ && (seg.flags & TcpFlags::ece)) ecn_on_ack(seg);  // RFC 3168 6.1.2 (tcb_ecn.cpp)
     if (seg.ack == snd_una_) {
         // RFC 5681 section 2: a duplicate ACK carries no data, no window
         // change, and arrives while data is outstanding. An ACK that
@@ -490,12 +512,18 @@ bool Tcb::process_ack(Instant now, const wire::TcpRepr& seg, std::size_t len) {
     sndbuf_.ack(seg.ack <= data_end ? seg.ack : data_end);
     snd_una_ = seg.ack;
     if (snd_nxt_ < snd_una_) snd_nxt_ = snd_una_;
+    // RFC 9406 4.2: round boundaries for HyStart++, before this ACK's sample.
+    {
+        const std::uint32_t exits = cc_->hystart_ss_exits();
+        cc_->on_round_ack(snd_una_, snd_max_);
+        if (cc_->hystart_ss_exits() != exits) ++ctr_.hystart_ss_exits;
+    }
     // RTT (RFC 6298 / RFC 7323 4.1): timestamps when present, else the
     // single timed segment, never a retransmitted one (Karn).
     if (ts_ok_ && seg.options.timestamps && seg.options.timestamps->second != 0) {
         rtt_sample(now, seg.options.timestamps->second);
     } else if (rtt_timing_ && seg.ack > rtt_seq_) {
-        rtt_.sample(now - rtt_start_);
+        take_rtt_sample(now, now - rtt_start_);
         rtt_timing_ = false;
     }
     // Progress: the give-up count restarts. The RTO's backoff does not:
@@ -541,7 +569,15 @@ void Tcb::rtt_sample(Instant now, std::uint32_t tsecr) {
     // timestamps, skips it.
     if (rexmit_tsval_valid_ && static_cast<std::int32_t>(tsecr - rexmit_tsval_) < 0) return;
     std::uint32_t elapsed = tsval(now) - tsecr;
-    if (elapsed < 0x7fffffffu) rtt_.sample(Duration::millis(std::max<std::uint32_t>(elapsed, 1)));
+    if (elapsed < 0x7fffffffu) take_rtt_sample(now, Duration::millis(std::max<std::uint32_t>(elapsed, 1)));
+}
+
+void Tcb::take_rtt_sample(Instant now, Duration rtt) {
+    rtt_.sample(rtt);
+    // RFC 9406 4.2: every valid sample feeds HyStart++'s per-round minimum.
+    const std::uint32_t css = cc_->hystart_css_entries();
+    cc_->on_rtt_sample(rtt, now);
+    if (cc_->hystart_css_entries() != css) ++ctr_.hystart_css_entered;
 }
 
 void Tcb::process_data(Instant now, const wire::TcpRepr& seg, const Packet& pkt, std::size_t off, std::size_t len) {

@@ -22,6 +22,17 @@
 //    would let it go alone. Retransmissions (RTO, fast retransmit, and
 //    anything sent during recovery or limited transmit) stay MSS-sized.
 //    segs_out counts super-segments as one; super_segs_out counts them.
+//  * Pacing (optional: TcpConfig::pacing, TcpOptions::pacing): new data
+//    leaves at rate = cwnd / SRTT times 2 while cwnd < ssthresh / 2 and
+//    1.2 after (Linux's tcp_pacing_ss_ratio / ca_ratio and their switch
+//    point), in bursts of about 1 ms of that rate and at least 2 MSS (one
+//    TSO super-segment at most that size, or that many MSS segments); the
+//    next burst waits until the previous one's bytes / rate have passed
+//    (next_send_at_, a deadline of the TCB). Departure times accumulate
+//    from the previous one while the sender keeps up, so the timer
+//    wheel's 1 ms rounding does not lower the rate. No pacing before the
+//    first RTT sample; SACK recovery's transmissions are not paced (they
+//    are clocked by the ACKs that SACK new data).
 #include <algorithm>
 
 #include "tcp/tcb.hpp"
@@ -92,12 +103,17 @@ wire::TcpRepr Tcb::base_header(Instant now, std::uint8_t flags, SeqNum seq) {
     h.window = advertised_window(flags & TcpFlags::syn);
     if (ts_ok_) h.options.timestamps = std::make_pair(tsval(now), ts_recent_);
     if (sack_ok_ && (flags & TcpFlags::ack) && (rcvbuf_.ooo_bytes() > 0 || dsack_pending_)) sack_fill(h.options);
+    // RFC 3168 6.1.3: ECE on every ACK until the peer's CWR.
+    if (ece_pending_ && ecn_ok_ && (flags & TcpFlags::ack)) h.flags |= TcpFlags::ece;
     return h;
 }
 
 void Tcb::send_syn(Instant now, bool with_ack) {
     if (!with_ack) syn_sent_at_ = now;
     std::uint8_t flags = TcpFlags::syn | (with_ack ? TcpFlags::ack : 0);
+    // RFC 3168 6.1.1: ECN-setup SYN (ECE and CWR) / SYN-ACK (ECE only).
+    if (with_ack ? ecn_ok_ : offered_ecn_)
+        flags |= with_ack ? TcpFlags::ece : static_cast<std::uint8_t>(TcpFlags::ece | TcpFlags::cwr);
     if (!with_ack) ts_offset_ = iss_.raw();
     wire::TcpRepr h;
     h.seq = iss_;
@@ -157,6 +173,18 @@ bool Tcb::send_data_segment(Instant now, SeqNum seq, std::size_t len, bool fin, 
     if (fin) flags |= TcpFlags::fin;
     if (len > 0 && seq + static_cast<std::uint32_t>(len) == sndbuf_.end_seq()) flags |= TcpFlags::psh;
     wire::TcpRepr h = base_header(now, flags, seq);
+    // RFC 3168 6.1.2/6.1.4-6.1.6: only new data is ECT(0) (no
+    // retransmission, no window probe); the first one after a reduction
+    // carries CWR.
+    std::uint8_t ecn = ecn_field::not_ect;
+    if (ecn_ok_ && len > 0 && !retransmit && snd_wnd_ != 0) {
+        ecn = ecn_field::ect0;
+        if (cwr_pending_) {
+            h.flags |= TcpFlags::cwr;
+            cwr_pending_ = false;
+            ++ctr_.cwr_sent;
+        }
+    }
     // SACK blocks on a data segment: only as many as leave the MSS intact.
     while (h.options.sack_count > 0 && h.options.size() + len > snd_mss_) --h.options.sack_count;
     ++stats_.segs_out;
@@ -179,9 +207,24 @@ bool Tcb::send_data_segment(Instant now, SeqNum seq, std::size_t len, bool fin, 
     unacked_segs_ = 0;
     delack_at_ = Instant::never();
     last_send_ = now;
-    sink_.send_segment(*this, h, seq, len);
+    sink_.send_segment(*this, h, seq, len, ecn);
     if (rto_at_.is_never()) arm_rto(now);
     return true;
+}
+
+std::uint64_t Tcb::pacing_rate() const {
+    const Duration srtt = rtt_.srtt();
+    if (!pacing_ || srtt <= Duration::zero()) return 0;
+    const std::uint64_t cwnd = cc_->cwnd();
+    const std::uint64_t pct = cwnd < cc_->ssthresh() / 2 ? 200 : 120;
+    const std::uint64_t rate = cwnd * pct * 10'000'000ull / static_cast<std::uint64_t>(srtt.ns());
+    return std::max<std::uint64_t>(rate, 1);
+}
+
+std::uint32_t Tcb::pacing_quantum(std::uint32_t mss) const {
+    // About 1 ms of the rate, at least 2 MSS, at most 64 KiB.
+    const std::uint64_t ms_worth = pacing_rate() / 1000;
+    return static_cast<std::uint32_t>(std::clamp<std::uint64_t>(ms_worth, 2ull * mss, 65535));
 }
 
 void Tcb::output(Instant now) {
@@ -196,7 +239,18 @@ void Tcb::output(Instant now) {
         if (snd_una_ == snd_max_ && now - last_send_ > rtt_.rto() && data_to_send() > 0)
             cc_->on_idle_restart(now - last_send_, rtt_.rto());
         if (in_recovery_ && sack_ok_) sack_output(now);  // RFC 6675 recovery (tcb_sack.cpp)
+        // Pacing: a burst of up to `quantum` bytes when its time has come.
+        const std::uint64_t rate = pacing_rate();
+        const std::uint32_t quantum = rate ? pacing_quantum(mss) : 0;
+        std::uint32_t burst = 0;
+        bool quantum_used = false;
+        pace_wait_ = false;
         for (; !(in_recovery_ && sack_ok_);) {
+            if (rate && (burst >= quantum || (burst == 0 && !next_send_at_.is_never() && now < next_send_at_))) {
+                if (data_to_send() > 0 || (fin_queued_ && !fin_sent_)) pace_wait_ = true;
+                quantum_used = burst > 0;
+                break;
+            }
             std::uint32_t wnd = std::min(snd_wnd_, cc_->cwnd());
             // RFC 3042: the first two duplicate ACKs each let one segment
             // of previously unsent data go; never old data resent after a
@@ -210,6 +264,7 @@ void Tcb::output(Instant now) {
             // super-segment when the device does TSO.
             const bool tso_ok = tso_max > mss && snd_nxt_ == snd_max_ && !in_recovery_ && dupacks_ == 0;
             std::size_t len = std::min<std::size_t>({avail, usable, tso_ok ? tso_max : mss});
+            if (rate && len > mss) len = std::max<std::size_t>(std::min<std::size_t>(len, quantum) / mss * mss, mss);
             if (len > mss) {
                 // Whole segments; the tail only if it could go alone now.
                 const std::size_t tail = len % mss;
@@ -229,13 +284,24 @@ void Tcb::output(Instant now) {
             snd_nxt_ += static_cast<std::uint32_t>(len) + (fin ? 1u : 0u);
             if (fin) fin_sent_ = true;
             if (snd_nxt_ > snd_max_) snd_max_ = snd_nxt_;
+            burst += static_cast<std::uint32_t>(len);
             if (fin) break;
+        }
+        if (rate && burst > 0) {
+            // The next burst leaves burst / rate after this one; from the
+            // previous deadline when it was met (at most one tick late).
+            const bool on_time = !next_send_at_.is_never() && next_send_at_ <= now &&
+                                 now - next_send_at_ <= Duration::millis(1);
+            const Instant base = on_time ? next_send_at_ : now;
+            next_send_at_ = base + Duration::nanos(static_cast<std::int64_t>(burst * 1'000'000'000ull / rate));
+            if (quantum_used && pace_wait_) ++ctr_.paced_delays;  // data held for the next burst
         }
         // Data waiting and nothing in flight: either the window is zero
         // (persist, RFC 9293 3.8.6.1) or it is too small for silly window
         // avoidance to use, and the override timeout of RFC 1122 4.2.3.4
         // (4) must send it anyway, or nothing would ever move it.
-        if (in_flight() == 0 && (data_to_send() > 0 || (fin_queued_ && !fin_sent_)) && persist_at_.is_never()) {
+        if (!pace_wait_ && in_flight() == 0 && (data_to_send() > 0 || (fin_queued_ && !fin_sent_)) &&
+            persist_at_.is_never()) {
             if (snd_wnd_ == 0) {
                 if (persist_backoff_ == Duration::zero()) persist_backoff_ = std::max(rtt_.rto(), cfg_.persist_min);
                 persist_at_ = now + persist_backoff_;

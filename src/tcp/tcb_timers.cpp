@@ -34,6 +34,7 @@ Instant Tcb::next_deadline() const {
     t = earliest(t, delack_at_);
     t = earliest(t, keep_at_);
     t = earliest(t, close_at_);
+    if (pace_wait_) t = earliest(t, next_send_at_);  // the pacing timer (tcb_output.cpp)
     if (ack_now_) t = Instant::from_ns(0);
     return t;
 }
@@ -79,6 +80,10 @@ void Tcb::on_timer(Instant now) {
     if (keep_at_ <= now) {
         keep_at_ = Instant::never();
         on_keepalive(now);
+    }
+    if (pace_wait_ && next_send_at_ <= now) {
+        pace_wait_ = false;
+        output(now);
     }
     if (ack_now_) send_ack(now);
 }

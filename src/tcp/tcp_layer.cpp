@@ -213,7 +213,8 @@ void TcpLayer::notify(Tcb& t, std::uint32_t ev) {
     if (events_ && t.owner != 0) events_->tcp_event(t.owner, ev);
 }
 
-void TcpLayer::send_segment(Tcb& t, const wire::TcpRepr& hdr_in, SeqNum data_seq, std::size_t len) {
+void TcpLayer::send_segment(Tcb& t, const wire::TcpRepr& hdr_in, SeqNum data_seq, std::size_t len,
+                            std::uint8_t ecn) {
     wire::TcpRepr hdr = hdr_in;
     const ConnKey& k = t.key();
     hdr.src_port = k.lport;
@@ -252,6 +253,7 @@ void TcpLayer::send_segment(Tcb& t, const wire::TcpRepr& hdr_in, SeqNum data_seq
     o.dst = k.raddr;
     o.protocol = wire::ip_proto::tcp;
     o.dont_frag = true;
+    o.tos = ecn & 3;  // RFC 3168 5: the ECN field; DSCP 0
     // Transparent proxying: a forced interface and L2 header (no ARP).
     if (const Slot* s = slot(t.id())) {
         o.ifindex = s->tx_if;
@@ -317,7 +319,7 @@ net::Delivery TcpLayer::on_ipv4(Instant now, const net::Ipv4Rx& rx, Packet paylo
             ++ctr_.accept_queue_full_acks;
             return net::Delivery::dropped;
         } else {
-            t->input(now, seg, payload, hlen, len);
+            t->input(now, seg, payload, hlen, len, rx.tos & 3);
             touch(id);
             enforce_time_wait_budget();
             reap();
@@ -514,7 +516,7 @@ bool TcpLayer::input_cookie(Instant now, TcbId lid, const ConnKey& key, const wi
     ++ctr_.syncookies_ok;
     Tcb& t = *tcb(id);
     t.accept_cookie(now, seg.ack - 1, mss_for(key.raddr, slot(lid)->promisc ? ifindex : 0), syn);
-    t.input(now, seg, payload, hlen, len);  // the ACK completes the handshake
+    t.input(now, seg, payload, hlen, len, rx.tos & 3);  // the ACK completes the handshake
     touch(id);
     reap();
     return true;

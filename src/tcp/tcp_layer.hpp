@@ -150,7 +150,8 @@ public:
     void on_icmp_error(Instant now, const net::IcmpErrorRx& err) override;
 
     // --- TcbSink ---
-    void send_segment(Tcb& tcb, const wire::TcpRepr& hdr, SeqNum data_seq, std::size_t len) override;
+    void send_segment(Tcb& tcb, const wire::TcpRepr& hdr, SeqNum data_seq, std::size_t len,
+                      std::uint8_t ecn = 0) override;
     void notify(Tcb& tcb, std::uint32_t events) override;
     // RFC 5961 section 7: a token bucket of cfg.challenge_ack_limit per
     // second, in the virtual time passed in.

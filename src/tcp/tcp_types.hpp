@@ -48,6 +48,13 @@ struct TxOffload {
     std::uint32_t tso_max = 0;    // largest TSO super-segment as an IP datagram (0 = no TSO)
 };
 
+// RFC 3168 ECN for new connections (Linux's tcp_ecn 0/2/1).
+enum class EcnMode : std::uint8_t {
+    off,     // never negotiate; ECN-setup SYNs are answered without ECE
+    accept,  // answer an ECN-setup SYN with an ECN-setup SYN-ACK (the default)
+    on,      // also request ECN in our SYNs
+};
+
 struct TcpConfig {
     std::size_t sndbuf = 256 * 1024;
     std::size_t rcvbuf = 256 * 1024;
@@ -79,6 +86,13 @@ struct TcpConfig {
     bool nodelay = false;
     // For new connections; a socket may choose another (TCP_CONGESTION).
     CcAlgorithm congestion_control = CcAlgorithm::newreno;
+    // HyStart++ (RFC 9406) in the initial slow start, for every algorithm.
+    bool hystart = true;
+    // ECN (RFC 3168; docs/architecture.md): a socket may override it.
+    EcnMode ecn = EcnMode::accept;
+    // Pacing: segments released at 2x (slow start) or 1.2x (congestion
+    // avoidance) cwnd/SRTT, in bursts of ~1 ms of that rate (>= 2 MSS).
+    bool pacing = false;
     Duration initial_rto = Duration::seconds(1);
     Duration min_rto = Duration::millis(200);
     Duration max_rto = Duration::seconds(120);
@@ -104,7 +118,9 @@ struct TcpConfig {
     X(super_segs_out) X(super_segs_in) X(syncookies_sent) X(syncookies_ok) X(syncookies_failed)     \
     X(challenge_acks_limited) X(accept_queue_full_acks) X(bad_ack_dropped)                        \
     X(sack_recoveries) X(sack_rexmits) X(rescue_rexmits) X(sack_blocks_rcvd) X(sack_blocks_invalid) \
-    X(sack_blocks_sent) X(dsacks_sent)
+    X(sack_blocks_sent) X(dsacks_sent)                                                           \
+    X(hystart_css_entered) X(hystart_ss_exits) X(ecn_negotiated) X(ecn_refused) X(ce_rcvd)        \
+    X(ece_rcvd) X(ecn_reductions) X(cwr_sent) X(cwr_rcvd) X(paced_delays)
 
 struct TcpCounters {
 #define UINET_X(name) std::uint64_t name = 0;
@@ -127,6 +143,7 @@ struct TcpInfo {
     std::uint32_t snd_wnd = 0, rcv_wnd = 0;
     std::uint8_t snd_wscale = 0, rcv_wscale = 0;
     bool timestamps = false, sack = false, window_scaling = false;
+    bool ecn = false;  // RFC 3168 negotiated
     std::uint64_t bytes_in = 0, bytes_out = 0, segs_in = 0, segs_out = 0;
     std::uint64_t retransmits = 0;
     std::uint32_t unacked = 0;  // bytes in flight

@@ -7,6 +7,8 @@
 
 #include "link/mem_pipe.hpp"
 #include "link_test_util.hpp"
+#include "wire/checksum.hpp"
+#include "wire/ipv4.hpp"
 
 using namespace uinet;
 using namespace uinet::test;
@@ -358,4 +360,50 @@ TEST(FaultInjector, OverMemPipe) {
     EXPECT_EQ(recv_all(*b, at_ms(3)), expect);
     EXPECT_GT(expect.size(), 5u);
     EXPECT_LT(expect.size(), 35u);
+}
+
+namespace {
+
+// An untagged Ethernet frame carrying a 20-byte IPv4 header (checksummed)
+// with the given TOS byte and `payload` bytes after it.
+Frame ipv4_frame(std::uint8_t tos, std::size_t payload = 50) {
+    Frame f(14 + 20 + payload, 0);
+    f[12] = 0x08;
+    f[13] = 0x00;
+    wire::Ipv4Repr ip;
+    ip.src = Ipv4Addr::of(198, 18, 0, 1);
+    ip.dst = Ipv4Addr::of(198, 18, 0, 2);
+    ip.protocol = 6;
+    ip.ttl = 64;
+    ip.tos = tos;
+    ip.payload_len = static_cast<std::uint16_t>(payload);
+    ip.emit({f.data() + 14, 20});
+    return f;
+}
+
+}  // namespace
+
+TEST(FaultInjector, CeMarkingRewritesOnlyEctFramesAndKeepsTheChecksum) {
+    FaultConfig cfg;
+    cfg.ce_mark = 1.0;
+    Rig r(cfg);
+    std::vector<Frame> f = {ipv4_frame(0x02), ipv4_frame(0x01), ipv4_frame(0x00), ipv4_frame(0xb8 | 0x02),
+                            ipv4_frame(0x03), make_frame(100, 1)};
+    EXPECT_EQ(send(*r.fi, r.pool, at_ms(0), f), f.size());
+    ASSERT_EQ(r.fake->sent.size(), f.size());
+    const std::uint8_t want_tos[] = {0x03, 0x03, 0x00, 0xbb, 0x03};
+    for (std::size_t i = 0; i < 5; ++i) {
+        const Frame& out = r.fake->sent[i];
+        EXPECT_EQ(out[15], want_tos[i]) << i;
+        // The header still verifies (RFC 1624 incremental update).
+        EXPECT_EQ(wire::internet_checksum({out.data() + 14, 20}), 0) << i;
+    }
+    EXPECT_EQ(r.fake->sent[5], f[5]);  // not IPv4: untouched
+    EXPECT_EQ(r.fi->fault_stats().tx.ce_marked, 3u);
+
+    // With probability 0 nothing changes, and other faults' draws are the same.
+    Rig plain({});
+    EXPECT_EQ(send(*plain.fi, plain.pool, at_ms(0), f), f.size());
+    EXPECT_EQ(plain.fake->sent, f);
+    EXPECT_EQ(plain.fi->fault_stats().tx.ce_marked, 0u);
 }
