@@ -170,6 +170,21 @@ class TcpLoss(InteropCase):
         self.assertGreater(f["rx_dropped"], 0)
         self.assertGreater(tcp["ooo_segments"], 0)
 
+    def test_loss_options(self):
+        """The options are listed in --help of every TAP subcommand and
+        checked before any device is touched."""
+        for cmd in ("tcp", "fetch", "serve"):
+            r = self.ns.exec(UINET, cmd, "--help", check=False)
+            for opt in ("--loss", "--reorder", "--loss-seed"):
+                self.assertIn(opt, r.stdout, (cmd, opt))
+        base = ["tcp", "--tap", self.ns.tap, "--addr", f"{UINET_IP}/24", "--connect", f"{KERNEL_IP}:1"]
+        r = self.ns.exec(UINET, *base, "--loss", "1.5", check=False)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("--loss", r.stderr + r.stdout)
+        r = self.ns.exec(UINET, *base, "--loss", "0.6", "--reorder", "0.6", check=False)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("uinet tcp: --loss and --reorder add up to more than 1", r.stderr)
+
     def test_loss_1_percent(self):
         self.send_to_linux(0.01, 11)
         self.receive_from_linux(0.01, 12)
