@@ -20,8 +20,8 @@
 //            on their first transmission (nothing else is lost): time from
 //            the first of those drops to the moment the receiving
 //            application holds the whole response, in ms and in base RTTs.
-//            Without loss that time would be one one-way delay plus the
-//            serialisation of the tail (about 10 ms).
+//            k = 0 is the reference: nothing dropped, timed from the first
+//            transmission of the last segment.
 //
 // Each compared configuration is one row of kConfigs: a function that sets
 // TcpConfig fields. Usage: sim_loss [--quick] [--seeds N] [--json]
@@ -32,6 +32,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -269,12 +270,14 @@ TailResult run_tail(const ConfigRow& row, std::uint32_t k, std::uint64_t seed) {
             // The last k segments start here (segments are MSS-aligned from
             // the start of the stream: one send of the whole response).
             const std::uint64_t rest = kTotal % mss == 0 ? mss : kTotal % mss;
-            const std::uint64_t boundary = kTotal - rest - std::uint64_t{k - 1} * mss;
+            // k = 0, the reference: nothing dropped, timed from the first
+            // transmission of the last segment.
+            const std::uint64_t boundary = kTotal - rest - std::uint64_t{k > 0 ? k - 1 : 0} * mss;
             const bool fresh = end > high;
             high = std::max(high, end);
             if (!fresh || off < boundary) return false;
             if (first_drop == Instant::never()) first_drop = now;
-            return true;
+            return k > 0;
         });
         dd = w.get();
         return w;
@@ -364,11 +367,11 @@ int main(int argc, char** argv) {
 
     if (!json) {
         std::printf("\ntail loss: 100 KB response, its last k segments dropped once; time from the first drop to "
-                    "the whole response read (base RTT 20 ms)\n");
+                    "the whole response read (k = 0: nothing dropped, from the last segment's sending; base RTT 20 ms)\n");
         std::printf("%-22s %4s %12s %8s %8s %8s\n", "config", "k", "recovery ms", "RTTs", "rexmit", "RTOs");
     }
     for (const ConfigRow& row : kConfigs) {
-        for (std::uint32_t k = 1; k <= 3; ++k) {
+        for (std::uint32_t k = 0; k <= 3; ++k) {
             const TailResult r = run_tail(row, k, 1);
             all_ok = all_ok && r.ok;
             if (json) {
