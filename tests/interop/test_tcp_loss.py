@@ -40,7 +40,7 @@ TCPI_OPT_TIMESTAMPS, TCPI_OPT_SACK, TCPI_OPT_WSCALE = 1, 2, 4
 # says so on stdout, waits for a line on stdin, then sends the file and
 # closes.
 HELD_SOURCE = r"""
-import socket, sys
+import socket, struct, sys, time
 s = socket.socket()
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind((sys.argv[1], int(sys.argv[2])))
@@ -56,6 +56,15 @@ with open(sys.argv[3], "rb") as f:
 c.shutdown(socket.SHUT_WR)
 while c.recv(65536):
     pass
+# The kernel's own figures once everything (FIN included) is acknowledged:
+# tcpi_unacked (offset 24), tcpi_total_retrans (offset 100).
+end = time.monotonic() + 60
+while True:
+    info = c.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 104)
+    if struct.unpack_from("I", info, 24)[0] == 0 or time.monotonic() > end:
+        break
+    time.sleep(0.01)
+print("linux_total_retrans", struct.unpack_from("I", info, 100)[0], flush=True)
 c.close()
 """
 
@@ -160,8 +169,11 @@ class TcpLoss(InteropCase):
         source.stdin.write("go\n")
         source.stdin.close()
         j = self.result(proc)
-        source.wait(timeout=30)
+        source.wait(timeout=90)
         self.assertEqual(source.returncode, 0)
+        last = source.stdout.read().split()
+        if last[:1] == ["linux_total_retrans"]:
+            print(f"\n  Linux (sender) retransmitted {last[1]} segments", file=sys.stderr)
         self.assertEqual(j["received"], SIZE)
         self.assertEqual(j["received_sha256"], hashlib.sha256(data).hexdigest())
         self.assertEqual(file_sha(out), j["received_sha256"])
