@@ -4,7 +4,7 @@
 #   make test-asan  the suite under ASan+UBSan in build-asan/
 #   make fuzz       libFuzzer targets with clang in build-fuzz/ (FUZZ_SECONDS each)
 #   make sim-long   the simulation suite over many more seeds
-#   make bench      every microbenchmark in full (ratios to in-run references) and `uinet perf`
+#   make bench      every microbenchmark in full (ratios to in-run references), `uinet perf` and sim_loss
 JOBS ?= 2
 BUILD ?= build
 CMAKE_FLAGS ?=
@@ -73,6 +73,8 @@ bench: build
 	./$(BUILD)/tools/uinet perf --repeat 3 --test crr --crr-conc 16
 	@echo; echo "== uinet perf: uinet on a TAP device against the kernel (needs root)"
 	./$(BUILD)/tools/uinet perf --repeat 3 --uinet tap
+	@echo; echo "== sim_loss: loss recovery on a simulated 100 Mb/s, 20 ms path (virtual time)"
+	./$(BUILD)/bench/sim_loss
 
 clean:
 	rm -rf build build-asan build-fuzz

@@ -6,6 +6,7 @@ benchmarks are programs that print figures, never timed tests).
 
   check_json.py gbench <bench binary> <json out file>
   check_json.py perf <uinet binary> [mem|tap]
+  check_json.py simloss <sim_loss binary>
 """
 import json
 import subprocess
@@ -128,11 +129,59 @@ def check_perf(binary, uinet="mem"):
     print("check_json: ok, %d figures, uinet-%s beside %s" % (len(seen), uinet, seen["bulk_1"]["kernel_backend"]))
 
 
+SIMLOSS_CONFIGS = ("NewReno", "NewReno+SACK", "CUBIC+SACK")
+
+
+def check_simloss(binary):
+    """`sim_loss --quick --json`: JSON Lines, one goodput figure per (loss
+    model, configuration) beside its Mathis bound, and one tail-loss
+    recovery time per (configuration, segments dropped); every run ok."""
+    cmd = [binary, "--quick", "--json"]
+    print("running: " + " ".join(cmd), flush=True)
+    r = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, timeout=540)
+    print(r.stdout)
+    goodput, tail = {}, {}
+    for n, line in enumerate([l for l in r.stdout.splitlines() if l.strip()], 1):
+        try:
+            o = json.loads(line)
+        except ValueError as e:
+            fail("line %d is not JSON: %s" % (n, e))
+        if not o.get("ok"):
+            fail("line %d: a run failed: %s" % (n, line))
+        if o.get("kind") == "goodput":
+            for k in ("goodput_mbit_s", "mathis_mbit_s", "loss_rate", "retransmits", "rtos"):
+                if not isinstance(o.get(k), (int, float)):
+                    fail("line %d: %s is not a number" % (n, k))
+            if o["goodput_mbit_s"] <= 0:
+                fail("line %d: nothing delivered" % n)
+            goodput.setdefault(o["loss"], set()).add(o["config"])
+        elif o.get("kind") == "tail":
+            if not isinstance(o.get("recovery_ms"), (int, float)) or o["recovery_ms"] <= 0:  # > 0 even for k = 0
+                fail("line %d: no recovery time" % n)
+            tail.setdefault(o["config"], set()).add(o.get("dropped_segments"))
+        else:
+            fail("line %d: unknown kind %r" % (n, o.get("kind")))
+    if len(goodput) < 4:
+        fail("goodput for %d loss models, expected 4" % len(goodput))
+    for loss, configs in goodput.items():
+        missing = [c for c in SIMLOSS_CONFIGS if c not in configs]
+        if missing:
+            fail("%s: no figure for %s" % (loss, missing))
+    for c in SIMLOSS_CONFIGS:
+        if tail.get(c) != {0, 1, 2, 3}:
+            fail("tail loss of %s: segments %s, expected 0 to 3" % (c, sorted(tail.get(c, ()))))
+    if r.returncode != 0:
+        fail("sim_loss exited with %d" % r.returncode)
+    print("check_json: ok, %d loss models, %d configurations" % (len(goodput), len(tail)))
+
+
 def main(argv):
     if len(argv) == 4 and argv[1] == "gbench":
         check_gbench(argv[2], argv[3])
     elif len(argv) in (3, 4) and argv[1] == "perf":
         check_perf(argv[2], argv[3] if len(argv) == 4 else "mem")
+    elif len(argv) == 3 and argv[1] == "simloss":
+        check_simloss(argv[2])
     else:
         print(__doc__)
         sys.exit(2)

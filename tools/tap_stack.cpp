@@ -73,6 +73,13 @@ void add_tap_options(CLI::App& cmd, TapArgs& a) {
     cmd.add_option("--mac", a.mac, "MAC address of the stack (default: random, locally administered)");
     cmd.add_flag("--no-offload", a.no_offload,
                  "Plain TAP frames: no checksum offload or TSO through the virtio-net header");
+    cmd.add_option("--loss", a.loss,
+                   "Drop each frame in each direction with this probability (0..1; seeded, implies --no-offload)")
+        ->check(CLI::Range(0.0, 1.0));
+    cmd.add_option("--reorder", a.reorder,
+                   "Hold each frame back behind the next one with this probability (0..1; implies --no-offload)")
+        ->check(CLI::Range(0.0, 1.0));
+    cmd.add_option("--loss-seed", a.loss_seed, "Seed of the --loss/--reorder decisions (default 1)");
 }
 
 Result<std::unique_ptr<TapStack>, int> TapStack::open(const TapArgs& args, const char* cmd, StackOptions opts) {
@@ -105,8 +112,15 @@ Result<std::unique_ptr<TapStack>, int> TapStack::open(const TapArgs& args, const
     ts->cidr_ = *cidr;
     ts->stack_ = std::make_unique<Stack>(ts->ph_.host(), std::move(opts));
     Stack& stack = *ts->stack_;
+    if (args.loss + args.reorder > 1.0) {
+        std::fprintf(stderr, "uinet %s: --loss and --reorder add up to more than 1\n", cmd);
+        return Err{2};
+    }
+    const bool faulty = args.loss > 0 || args.reorder > 0;
     TapOptions to;
-    to.offloads = !args.no_offload;
+    // A fault acts on whole frames: with offloads one frame may be a GSO
+    // super-frame of up to 64 KiB, so faults use plain MTU-sized frames.
+    to.offloads = !args.no_offload && !faulty;
     auto tap = TapDevice::open(args.tap, stack.pool(), to);
     if (!tap) {
         std::fprintf(stderr, "uinet %s: %s\n", cmd, tap.error().c_str());
@@ -121,6 +135,16 @@ Result<std::unique_ptr<TapStack>, int> TapStack::open(const TapArgs& args, const
         }
         dev = std::make_unique<PcapCapture>(std::move(dev), std::move(*w), wall_minus_monotonic());
     }
+    if (faulty) {
+        FaultConfig fc;
+        fc.drop = args.loss;
+        fc.reorder = args.reorder;
+        fc.seed = args.loss_seed;
+        fc.on_transmit = fc.on_receive = true;
+        auto f = std::make_unique<FaultInjector>(std::move(dev), stack.pool(), fc);
+        ts->faults_ = f.get();
+        dev = std::move(f);
+    }
     net::InterfaceConfig ic;
     ic.name = args.tap;
     ic.mac = mac ? *mac : random_local_mac(ts->ph_.random);
@@ -128,6 +152,19 @@ Result<std::unique_ptr<TapStack>, int> TapStack::open(const TapArgs& args, const
     stack.add_interface(std::move(dev), ic);
     if (gw) stack.add_route(Ipv4Cidr{Ipv4Addr::any(), 0}, *gw);
     return ts;
+}
+
+std::string TapStack::faults_json() const {
+    if (!faults_) return "null";
+    const FaultStats& f = faults_->fault_stats();
+    char b[320];
+    std::snprintf(b, sizeof b,
+                  "{\"tx_frames\":%llu,\"tx_dropped\":%llu,\"tx_reordered\":%llu,"
+                  "\"rx_frames\":%llu,\"rx_dropped\":%llu,\"rx_reordered\":%llu}",
+                  static_cast<unsigned long long>(f.tx.frames), static_cast<unsigned long long>(f.tx.dropped),
+                  static_cast<unsigned long long>(f.tx.reordered), static_cast<unsigned long long>(f.rx.frames),
+                  static_cast<unsigned long long>(f.rx.dropped), static_cast<unsigned long long>(f.rx.reordered));
+    return b;
 }
 
 bool drive_until(Stack& s, Clock& clock, const std::function<bool()>& done, Instant deadline,

@@ -12,6 +12,13 @@
 //    On success the stack has the interface (a random locally administered
 //    MAC unless --mac), the default route via --gateway if given, and a
 //    pcap capture wrapped around the device if --pcap was given.
+//  * --loss P / --reorder P / --loss-seed N put a FaultInjector between the
+//    stack and the device (link/fault.hpp), acting on both directions with
+//    one seed: each frame leaving or arriving is dropped with probability P
+//    (or held back behind the next one). The capture, if any, sits below
+//    it (it shows the wire, not the stack). With a fault the TAP is opened
+//    without offloads, so that every frame is one MTU-sized segment and a
+//    drop loses one segment, not a 64 KiB GSO super-frame.
 //  * drive_until() runs the stack's loop on the calling thread (poll, then
 //    sleep in epoll on the stack's descriptor until its next deadline) until
 //    a predicate holds or a deadline passes; it is the loop of clients that
@@ -27,6 +34,7 @@
 #include <signal.h>
 
 #include <atomic>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -34,6 +42,7 @@
 
 #include "base/result.hpp"
 #include "host/posix.hpp"
+#include "link/fault.hpp"
 #include "stack/stack.hpp"
 
 namespace CLI {
@@ -49,6 +58,9 @@ struct TapArgs {
     std::string pcap;
     bool no_offload = false;  // plain frames: no virtio-net header, checksums in software
     std::string mac;
+    double loss = 0;      // --loss: drop probability per frame, each direction
+    double reorder = 0;   // --reorder: probability a frame is held behind the next
+    std::uint64_t loss_seed = 1;
 };
 
 void add_tap_options(CLI::App& cmd, TapArgs& args);
@@ -96,6 +108,11 @@ public:
     PosixHost& posix() { return ph_; }
     Instant now() { return ph_.host().clock->now(); }
     Ipv4Cidr cidr() const { return cidr_; }
+    // The fault injector of --loss/--reorder, or null without them.
+    const FaultInjector* faults() const { return faults_; }
+    // Its counters as one JSON object ({"tx_frames":..,"tx_dropped":..,
+    // "rx_frames":..,...}), or "null" without faults.
+    std::string faults_json() const;
 
     // Drives the stack until done() returns true (checked after every
     // iteration) or `deadline` passes; returns whether done() held.
@@ -106,6 +123,7 @@ private:
     PosixHost ph_;
     std::unique_ptr<Stack> stack_;
     Ipv4Cidr cidr_{};
+    FaultInjector* faults_ = nullptr;  // owned by the stack's interface
 };
 
 }  // namespace uinet::tools

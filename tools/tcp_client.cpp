@@ -137,7 +137,8 @@ int run_tcp(const TcpArgs& args) {
     std::snprintf(num, sizeof num,
                   ",\"seconds\":%.6f,\"connect_seconds\":%.6f,\"send_mbit_s\":%.1f,\"recv_mbit_s\":%.1f", res.seconds,
                   res.connect_seconds, mbit_per_s(xfer.sent(), res.transfer_seconds()), mbit_per_s(xfer.received(), res.transfer_seconds()));
-    j << num << ",\"counters\":" << (*ts)->stack().counters_json() << "}";
+    j << num << ",\"faults\":" << (*ts)->faults_json() << ",\"counters\":" << (*ts)->stack().counters_json()
+      << "}";
     std::printf("%s\n", j.str().c_str());
     std::fflush(stdout);
     if (!ok) std::fprintf(stderr, "uinet tcp: %s\n", error.c_str());
