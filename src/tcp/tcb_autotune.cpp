@@ -139,15 +139,17 @@ void Tcb::trace_event(Instant now, TraceEvent e, SeqNum seq, std::uint32_t len) 
     r.rttvar = rtt_.rttvar();
     r.rto = rtt_.rto();
     r.in_flight = in_flight();
-    r.snd_una = snd_una_.raw() - base;
-    r.snd_nxt = snd_max_.raw() - base;
+    // Bytes of the stream: the SYN's number (below ISS + 1) counts as 0.
+    auto rel = [base](SeqNum q) { return static_cast<std::int32_t>(q.raw() - base) < 0 ? 0u : q.raw() - base; };
+    r.snd_una = rel(snd_una_);
+    r.snd_nxt = rel(snd_max_);
     r.delivered = delivered_;
     r.rcv_wnd = static_cast<std::uint32_t>(rcvbuf_.window());
     r.snd_wnd = snd_wnd_;
     r.sndbuf = static_cast<std::uint32_t>(sndbuf_.capacity());
     r.rcvbuf = static_cast<std::uint32_t>(rcvbuf_.capacity());
     if (len > 0) {
-        r.seq = seq.raw() - base;
+        r.seq = rel(seq);
         r.len = len;
     }
     trace_->trace(r);
@@ -156,7 +158,9 @@ void Tcb::trace_event(Instant now, TraceEvent e, SeqNum seq, std::uint32_t len) 
 void Tcb::trace_after_ack(Instant now, TraceMark before) {
     if (!before.recovery && in_recovery_) trace_event(now, TraceEvent::recovery_enter);
     if (snd_una_ > before.una) {
-        delivered_ += static_cast<std::uint64_t>(snd_una_ - before.una);
+        // Data bytes only: the ACK of our SYN takes one number.
+        const SeqNum from = before.una == iss_ ? iss_ + 1 : before.una;
+        if (snd_una_ > from) delivered_ += static_cast<std::uint64_t>(snd_una_ - from);
         trace_event(now, TraceEvent::ack);
     } else if (dupacks_ > before.dupacks) {
         trace_event(now, TraceEvent::dupack);

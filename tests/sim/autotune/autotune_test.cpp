@@ -2,6 +2,7 @@
 // (tcb_autotune.cpp), with byte-exact transfers in virtual time.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -240,4 +241,61 @@ TEST(SimAutotune, ManyConnectionsStayWithinTheMemoryLimit) {
     EXPECT_EQ(p.b->tcp_layer().tcb_count(), 0u);
     EXPECT_EQ(p.a->tcp_layer().buffer_bytes(), 0u);
     EXPECT_EQ(p.b->tcp_layer().buffer_bytes(), 0u);
+}
+
+namespace {
+
+struct Recorder : tcp::TraceSink {
+    std::vector<tcp::TraceRecord> recs;
+    void trace(const tcp::TraceRecord& r) override { recs.push_back(r); }
+    std::size_t count(tcp::TraceEvent e) const {
+        return static_cast<std::size_t>(std::count_if(recs.begin(), recs.end(), [e](const auto& r) { return r.event == e; }));
+    }
+};
+
+}  // namespace
+
+TEST(SimTrace, LossyTransferReportsAcksLossAndRecovery) {
+    SimPairConfig c;
+    FaultConfig f;
+    f.drop = 0.01;
+    f.seed = 5;
+    f.on_transmit = f.on_receive = true;
+    c.faults = f;
+    SimPair p(c);
+    Recorder rec;
+    p.a->tcp_layer().set_trace(&rec);  // the sender's connections
+    auto flows = run_flows(p, 1, 2u << 20, Duration::seconds(120));
+    ASSERT_EQ(flows[0].received, flows[0].size);
+    EXPECT_FALSE(flows[0].corrupt);
+    p.run_for(Duration::seconds(5));  // the last ACKs reach the sender
+    ASSERT_FALSE(rec.recs.empty());
+    EXPECT_EQ(rec.count(tcp::TraceEvent::established), 1u);
+    EXPECT_GT(rec.count(tcp::TraceEvent::ack), 100u);
+    EXPECT_GT(rec.count(tcp::TraceEvent::dupack), 0u);
+    EXPECT_GT(rec.count(tcp::TraceEvent::recovery_enter), 0u);
+    const std::size_t enters = rec.count(tcp::TraceEvent::recovery_enter);
+    const std::size_t exits = rec.count(tcp::TraceEvent::recovery_exit);
+    EXPECT_LE(exits, enters);
+    EXPECT_GE(exits + rec.count(tcp::TraceEvent::rto) + 1, enters);
+    EXPECT_GT(rec.count(tcp::TraceEvent::fast_retransmit) + rec.count(tcp::TraceEvent::retransmit), 0u);
+    // Time, snd_una and delivered never go back; snd_una <= snd_nxt; a
+    // retransmission names bytes below snd_nxt.
+    const tcp::TraceRecord* prev = nullptr;
+    for (const auto& r : rec.recs) {
+        EXPECT_EQ(r.conn, rec.recs.front().conn);
+        EXPECT_LE(r.snd_una, r.snd_nxt);
+        if (r.event == tcp::TraceEvent::fast_retransmit || r.event == tcp::TraceEvent::retransmit) {
+            EXPECT_GT(r.len, 0u);
+            EXPECT_LT(r.seq, r.snd_nxt);
+        }
+        if (prev) {
+            EXPECT_GE(r.time, prev->time);
+            EXPECT_GE(r.snd_una, prev->snd_una);
+            EXPECT_GE(r.delivered, prev->delivered);
+        }
+        prev = &r;
+    }
+    EXPECT_GE(rec.recs.back().delivered, flows[0].size);
+    EXPECT_GT(rec.recs.back().srtt, Duration::millis(10));  // 5 ms each way
 }
