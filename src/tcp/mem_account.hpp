@@ -25,7 +25,10 @@ public:
     bool allow(std::size_t more) const { return limit_ == 0 || (used_ <= limit_ && more <= limit_ - used_); }
     // Applies a delta; true when this delta put the stack under pressure.
     bool adjust(std::ptrdiff_t delta) {
-        used_ = delta < 0 ? used_ - std::min(used_, static_cast<std::size_t>(-delta)) : used_ + static_cast<std::size_t>(delta);
+        if (delta < 0)
+            used_ -= std::min(used_, static_cast<std::size_t>(-delta));
+        else
+            used_ += static_cast<std::size_t>(delta);
         peak_ = std::max(peak_, used_);
         const bool was = pressure_;
         pressure_ = limit_ != 0 && (pressure_ ? used_ >= low_ : used_ >= high_);

@@ -259,7 +259,9 @@ private:
     void arm_rto(Instant now);
     void restart_keepalive(Instant now);
     // tcb_autotune.cpp: buffer autotuning, the memory account, tracing.
-    std::size_t wscale_basis() const { return rcv_autotune_ ? std::max(rcvbuf_.capacity(), cfg_.rcvbuf_max) : rcvbuf_.capacity(); }
+    std::size_t wscale_basis() const {
+        return rcv_autotune_ ? std::max(rcvbuf_.capacity(), cfg_.rcvbuf_max) : rcvbuf_.capacity();
+    }
     std::uint32_t window_room() const;
     void rcv_autotune_sample(Instant now, const wire::TcpRepr& seg);
     void rcv_autotune(Instant now);
@@ -273,6 +275,7 @@ private:
     TraceMark trace_mark() const { return {snd_una_, in_recovery_, dupacks_}; }
     void trace_after_ack(Instant now, TraceMark before);
     void trace_event(Instant now, TraceEvent e, SeqNum seq = {}, std::uint32_t len = 0);
+    static std::uint32_t len32(std::size_t n) { return static_cast<std::uint32_t>(n); }
     // tcb_recovery.cpp
     void on_dupack(Instant now);
     void on_new_ack(Instant now, std::uint32_t acked, std::uint32_t flight_before);

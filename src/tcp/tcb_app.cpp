@@ -15,7 +15,9 @@ namespace uinet::tcp {
 
 bool Tcb::writable() const {
     const bool open = state_ == TcpState::established || state_ == TcpState::close_wait;
-    return open && !fin_queued_ && sndbuf_.free_space() > 0;
+    // A send buffer the memory limit refuses is no room (tcb_autotune.cpp).
+    return open && !fin_queued_ && sndbuf_.free_space() > 0 &&
+           (sndbuf_.allocated() || sink_.mem_allow(sndbuf_.capacity()));
 }
 
 std::size_t Tcb::send_space() const { return fin_queued_ ? 0 : sndbuf_.free_space(); }

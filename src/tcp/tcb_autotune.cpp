@@ -32,7 +32,7 @@ namespace uinet::tcp {
 
 std::uint32_t Tcb::window_room() const {
     std::size_t w = rcvbuf_.window();
-    if (rcvbuf_.capacity() > cfg_.rcvbuf && sink_.mem_pressure()) {
+    if (rcv_autotune_ && rcvbuf_.capacity() > cfg_.rcvbuf && sink_.mem_pressure()) {
         const std::size_t r = rcvbuf_.readable();
         w = std::min(w, cfg_.rcvbuf > r ? cfg_.rcvbuf - r : 0);
     }

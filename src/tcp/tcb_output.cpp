@@ -162,7 +162,7 @@ bool Tcb::send_data_segment(Instant now, SeqNum seq, std::size_t len, bool fin, 
     ++stats_.segs_out;
     ++ctr_.segs_out;
     if (retransmit) {
-        if (trace_) trace_event(now, in_recovery_ ? TraceEvent::fast_retransmit : TraceEvent::retransmit, seq, static_cast<std::uint32_t>(len));
+        if (trace_) trace_event(now, in_recovery_ ? TraceEvent::fast_retransmit : TraceEvent::retransmit, seq, len32(len));
         rexmit_tsval_ = tsval(now);
         rexmit_tsval_valid_ = ts_ok_;
         ++stats_.retransmits;

@@ -243,6 +243,25 @@ TEST(SimAutotune, ManyConnectionsStayWithinTheMemoryLimit) {
     EXPECT_EQ(p.b->tcp_layer().buffer_bytes(), 0u);
 }
 
+TEST(SimAutotune, ReceiverAtItsLimitDropsTextAndRecovers) {
+    SimPairConfig c;
+    c.link = MemLinkConfig{.queue_frames = 1024, .bandwidth_bps = 100'000'000, .delay = Duration::millis(5)};
+    c.tcp.memory_limit = 2u << 20;  // room for 8 receive buffers of 256 KiB
+    c.pool_count = 8192;
+    SimPair p(c);
+    p.a->tcp_layer().config().memory_limit = 0;  // the senders are not limited (taken at the next poll)
+    std::size_t peak_b = 0;
+    auto flows = run_flows(p, 16, 512 * 1024, Duration::seconds(900), nullptr, &peak_b);
+    for (const Flow& f : flows) {
+        EXPECT_EQ(f.received, f.size);
+        EXPECT_FALSE(f.corrupt);
+    }
+    EXPECT_LE(peak_b, c.tcp.memory_limit);
+    EXPECT_GT(p.b->tcp_layer().counters().mem_limit_drops, 0u);
+    EXPECT_EQ(p.a->tcp_layer().counters().mem_send_blocked, 0u);
+    EXPECT_GT(p.a->tcp_layer().buffer_bytes_peak(), c.tcp.memory_limit);
+}
+
 namespace {
 
 struct Recorder : tcp::TraceSink {
