@@ -24,10 +24,14 @@ struct Flow {
     std::uint32_t max_rcvbuf = 0, max_sndbuf = 0;
 };
 
-// `n` connections from a to b, each sending `bytes`; b reads everything at
-// once and checks it. Returns the flows (complete or not) after `limit`.
+// `n` connections from a to b, each sending `bytes`; b reads everything
+// (from `read_after` on) and checks it. Returns the flows (complete or not)
+// after `limit`.
 std::vector<Flow> run_flows(SimPair& p, std::size_t n, std::uint64_t bytes, Duration limit,
-                            std::size_t* peak_a = nullptr, std::size_t* peak_b = nullptr) {
+                            std::size_t* peak_a = nullptr, std::size_t* peak_b = nullptr,
+                            Duration read_after = Duration::zero()) {
+    const Instant read_from = p.clock.now() + read_after;
+    bool reading = read_after == Duration::zero();
     std::vector<Flow> flows(n);
     TcpSockets& sb = p.b->tcp();
     TcpSockets& sa = p.a->tcp();
@@ -37,6 +41,7 @@ std::vector<Flow> run_flows(SimPair& p, std::size_t n, std::uint64_t bytes, Dura
     std::vector<std::uint8_t> buf(65536);
     std::size_t accepted = 0, done = 0;
     auto drain = [&](Flow& f) {
+        if (!reading) return;
         for (;;) {
             auto r = sb.recv(p.clock.now(), f.srv, buf);
             if (auto i = sb.info(f.srv)) f.max_rcvbuf = std::max(f.max_rcvbuf, i->rcvbuf);
@@ -95,6 +100,11 @@ std::vector<Flow> run_flows(SimPair& p, std::size_t n, std::uint64_t bytes, Dura
         [&] {
             pa = std::max(pa, p.a->tcp_layer().buffer_bytes());
             pb = std::max(pb, p.b->tcp_layer().buffer_bytes());
+            if (!reading && p.clock.now() >= read_from) {
+                reading = true;
+                for (Flow& f : flows)
+                    if (f.srv.valid()) drain(f);
+            }
             return done == n;
         },
         limit);
@@ -251,15 +261,20 @@ TEST(SimAutotune, ReceiverAtItsLimitDropsTextAndRecovers) {
     SimPair p(c);
     p.a->tcp_layer().config().memory_limit = 0;  // the senders are not limited (taken at the next poll)
     std::size_t peak_b = 0;
-    auto flows = run_flows(p, 16, 512 * 1024, Duration::seconds(900), nullptr, &peak_b);
+    // b reads nothing for the first 2 s: 8 full receive buffers reach the
+    // limit and the other connections' text is dropped until b reads.
+    auto flows = run_flows(p, 16, 512 * 1024, Duration::seconds(900), nullptr, &peak_b, Duration::seconds(2));
     for (const Flow& f : flows) {
         EXPECT_EQ(f.received, f.size);
         EXPECT_FALSE(f.corrupt);
     }
     EXPECT_LE(peak_b, c.tcp.memory_limit);
     EXPECT_GT(p.b->tcp_layer().counters().mem_limit_drops, 0u);
+
     EXPECT_EQ(p.a->tcp_layer().counters().mem_send_blocked, 0u);
     EXPECT_GT(p.a->tcp_layer().buffer_bytes_peak(), c.tcp.memory_limit);
+    std::printf("receiver limit 2 MiB: peak %zu, text dropped %llu times\n", peak_b,
+                static_cast<unsigned long long>(p.b->tcp_layer().counters().mem_limit_drops));
 }
 
 namespace {
