@@ -12,7 +12,7 @@ namespace uinet::tools {
 // (the download's sender) there; http_mb: megabytes downloaded (half as
 // many uploaded).
 int run_demo(double loss, std::uint64_t seed, int pings, int datagrams, bool verbose, const std::string& trace = {},
-             unsigned http_mb = 100);
+             unsigned http_mb = 100, double trace_sample_ms = 0);
 
 // `uinet trace plot` (trace_cmd.cpp).
 struct TraceArgs {

@@ -136,12 +136,13 @@ HttpRun http_phase(double loss, std::uint64_t seed, std::uint64_t down, std::uin
 }  // namespace
 
 int run_demo(double loss, std::uint64_t seed, int pings, int datagrams, bool verbose, const std::string& trace,
-             unsigned http_mb) {
+             unsigned http_mb, double trace_sample_ms) {
     std::unique_ptr<TraceWriter> writer;
     if (!trace.empty() && !(writer = TraceWriter::open(trace))) {
         std::fprintf(stderr, "demo: cannot write the trace to %s: %s\n", trace.c_str(), std::strerror(errno));
         return 1;
     }
+    if (writer) writer->set_ack_interval(Duration::micros(static_cast<std::int64_t>(trace_sample_ms * 1000)));
     StackOptions opts;
     opts.net.blackhole = false;
     Pair p(11, 22, opts, MemLinkConfig{}, loss, seed);

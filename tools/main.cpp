@@ -30,6 +30,10 @@ int main(int argc, char** argv) {
     demo->add_option("--trace", demo_trace,
                      "Write the TCP trace of the lossy HTTP transfer's server connection to this file (CSV; JSON "
                      "lines if it ends in .json or .jsonl; docs/tracing.md)");
+    double trace_sample_ms = 0;
+    demo->add_option("--trace-sample-ms", trace_sample_ms,
+                     "Write at most one ack record per this many ms (events are always written)")
+        ->check(CLI::Range(0.0, 60000.0));
     demo->add_option("--http-mb", http_mb, "Megabytes the HTTP phase downloads (it uploads half as many)")
         ->check(CLI::Range(1u, 10000u));
     uinet::tools::TraceArgs tra;
@@ -117,7 +121,8 @@ int main(int argc, char** argv) {
     } catch (const CLI::ParseError& e) {
         return app.exit(e);
     }
-    if (*demo) return uinet::tools::run_demo(loss, seed, pings, datagrams, verbose, demo_trace, http_mb);
+    if (*demo) return uinet::tools::run_demo(loss, seed, pings, datagrams, verbose, demo_trace, http_mb,
+                                             trace_sample_ms);
     if (*trace) return uinet::tools::run_trace(tra);
     if (*serve) return uinet::tools::run_serve(sa);
     if (*fetch) return uinet::tools::run_fetch(fa);

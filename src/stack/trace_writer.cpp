@@ -46,6 +46,17 @@ void TraceWriter::trace(const tcp::TraceRecord& r) {
         ++dropped_;
         return;
     }
+    if (ack_interval_ > Duration::zero() &&
+        (r.event == tcp::TraceEvent::ack || r.event == tcp::TraceEvent::dupack)) {
+        auto [it, fresh] = last_ack_.try_emplace(r.conn, r.time);
+        if (!fresh) {
+            if (r.time - it->second < ack_interval_) {
+                ++sampled_out_;
+                return;
+            }
+            it->second = r.time;
+        }
+    }
     if (!started_) {
         started_ = true;
         t0_ = r.time;

@@ -10,6 +10,10 @@
 //    default chosen from the file name (".json"/".jsonl" -> JSON).
 //  * Bounded: at most max_records records are written; the rest are
 //    counted (dropped()). A write error stops writing and is counted too.
+//  * Sampled if asked (set_ack_interval): an `ack` or `dupack` record is
+//    written only when the last one written for that connection is at
+//    least that old; every other event is always written (sampled_out()
+//    counts the ACK records skipped).
 //  * Times are seconds since the first record; sequence numbers are bytes
 //    of the stream (relative to ISS + 1).
 #pragma once
@@ -18,6 +22,7 @@
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <unordered_map>
 
 #include "tcp/trace.hpp"
 
@@ -36,6 +41,8 @@ public:
     TraceWriter& operator=(const TraceWriter&) = delete;
 
     void trace(const tcp::TraceRecord& r) override;
+    void set_ack_interval(Duration d) { ack_interval_ = d; }
+    std::uint64_t sampled_out() const { return sampled_out_; }
     // Flushes and closes; false if any write failed.
     bool close();
 
@@ -52,7 +59,9 @@ private:
     std::FILE* f_;
     Format format_;
     std::uint64_t max_;
-    std::uint64_t written_ = 0, dropped_ = 0;
+    std::uint64_t written_ = 0, dropped_ = 0, sampled_out_ = 0;
+    Duration ack_interval_ = Duration::zero();
+    std::unordered_map<tcp::TcbId, Instant> last_ack_;  // per connection, when sampling
     bool failed_ = false, started_ = false;
     Instant t0_{};
 };

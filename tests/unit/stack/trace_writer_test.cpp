@@ -82,6 +82,23 @@ TEST(TraceWriter, JsonLinesByExtensionAndBudget) {
     ::unlink(path.c_str());
 }
 
+TEST(TraceWriter, SamplingKeepsEventsAndThinsAcks) {
+    const std::string path = temp_path("c.csv");
+    auto w = TraceWriter::open(path);
+    ASSERT_TRUE(w);
+    w->set_ack_interval(Duration::millis(10));
+    for (int ms = 0; ms < 30; ++ms) w->trace(record(ms, tcp::TraceEvent::ack));  // kept at 0, 10, 20
+    w->trace(record(21, tcp::TraceEvent::fast_retransmit));                      // events always kept
+    auto other = record(22, tcp::TraceEvent::ack);
+    other.conn = 4;  // another connection has its own clock
+    w->trace(other);
+    EXPECT_EQ(w->written(), 5u);
+    EXPECT_EQ(w->sampled_out(), 27u);
+    ASSERT_TRUE(w->close());
+    EXPECT_EQ(lines_of(path).size(), 6u);
+    ::unlink(path.c_str());
+}
+
 TEST(TraceWriter, UnwritablePathFailsCleanly) {
     EXPECT_FALSE(TraceWriter::open("/nonexistent-dir/x/trace.csv"));
 }
