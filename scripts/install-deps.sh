@@ -5,7 +5,7 @@ set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 
 build_pkgs=(g++ cmake ninja-build ccache pkg-config libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev libpcap-dev libssl-dev)
-test_pkgs=(iproute2 iputils-ping socat tcpdump ethtool python3 curl nginx-light)
+test_pkgs=(iproute2 iputils-ping socat tcpdump ethtool python3 curl nginx-light gnuplot-nox)
 fuzz_pkgs=(clang libclang-rt-14-dev)
 
 want=()

@@ -46,6 +46,7 @@ struct FetchArgs : TapArgs {
     std::string put_file;
     unsigned count = 1;
     double timeout = 60;
+    std::string trace;  // TCP trace file (docs/tracing.md)
 };
 
 struct TcpArgs : TapArgs {
@@ -55,6 +56,7 @@ struct TcpArgs : TapArgs {
     bool recv = false;
     std::string output;
     double timeout = 60;
+    std::string trace;  // TCP trace file (docs/tracing.md)
 };
 
 CLI::App* add_fetch_command(CLI::App& app, FetchArgs& args);

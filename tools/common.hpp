@@ -8,7 +8,19 @@
 
 namespace uinet::tools {
 
-int run_demo(double loss, std::uint64_t seed, int pings, int datagrams, bool verbose);
+// trace: write the TCP trace of the lossy HTTP phase's server connection
+// (the download's sender) there; http_mb: megabytes downloaded (half as
+// many uploaded).
+int run_demo(double loss, std::uint64_t seed, int pings, int datagrams, bool verbose, const std::string& trace = {},
+             unsigned http_mb = 100, double trace_sample_ms = 0);
+
+// `uinet trace plot` (trace_cmd.cpp).
+struct TraceArgs {
+    std::string file, output, title;
+    unsigned long conn = 0;  // 0: the first connection in the file
+};
+CLI::App* add_trace_command(CLI::App& app, TraceArgs& args);
+int run_trace(const TraceArgs& args);
 
 struct ServeArgs : TapArgs {
     bool blackhole = false;

@@ -3,7 +3,9 @@
 // Runs in virtual time (a 1 Gb/s link with 1 ms of delay each way), so the
 // figures are those of the simulated network and every run with the same
 // seed prints the same thing.
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <memory>
 #include <vector>
 
@@ -14,6 +16,7 @@
 #include "services/http_client.hpp"
 #include "services/stream_driver.hpp"
 #include "stack/stack.hpp"
+#include "stack/trace_writer.hpp"
 
 namespace uinet::tools {
 
@@ -99,13 +102,16 @@ struct HttpRun {
     std::uint64_t retransmits = 0;
 };
 
-HttpRun http_phase(double loss, std::uint64_t seed, std::uint64_t down, std::uint64_t up) {
+HttpRun http_phase(double loss, std::uint64_t seed, std::uint64_t down, std::uint64_t up,
+                   tcp::TraceSink* trace = nullptr) {
     StackOptions o;
     o.tcp.sndbuf = o.tcp.rcvbuf = 1 << 20;  // covers the 250 KB bandwidth-delay product
     MemLinkConfig link;
     link.queue_frames = 1024;
     Pair p(seed * 2 + 101, seed * 2 + 102, o, link, loss, seed);
 
+    // The server's connections (the download's sender) report to `trace`.
+    p.b->tcp_layer().set_trace(trace);
     ServiceHost server(*p.b), client(*p.a);
     server.listen(80, [] { return services::make_http_server(); });
     services::HttpRequestSpec get{"GET", "/bytes/" + std::to_string(down)};
@@ -129,7 +135,14 @@ HttpRun http_phase(double loss, std::uint64_t seed, std::uint64_t down, std::uin
 
 }  // namespace
 
-int run_demo(double loss, std::uint64_t seed, int pings, int datagrams, bool verbose) {
+int run_demo(double loss, std::uint64_t seed, int pings, int datagrams, bool verbose, const std::string& trace,
+             unsigned http_mb, double trace_sample_ms) {
+    std::unique_ptr<TraceWriter> writer;
+    if (!trace.empty() && !(writer = TraceWriter::open(trace))) {
+        std::fprintf(stderr, "demo: cannot write the trace to %s: %s\n", trace.c_str(), std::strerror(errno));
+        return 1;
+    }
+    if (writer) writer->set_ack_interval(Duration::micros(static_cast<std::int64_t>(trace_sample_ms * 1000)));
     StackOptions opts;
     opts.net.blackhole = false;
     Pair p(11, 22, opts, MemLinkConfig{}, loss, seed);
@@ -232,10 +245,10 @@ int run_demo(double loss, std::uint64_t seed, int pings, int datagrams, bool ver
         print_counters(*p.b);
     }
     // 3. HTTP over TCP, clean and with loss.
-    const std::uint64_t down = 100'000'000, up = 50'000'000;
+    const std::uint64_t down = std::uint64_t{http_mb} * 1'000'000, up = down / 2;
     bool http_ok = true;
     for (double l : {0.0, loss > 0 ? loss : 0.01}) {
-        HttpRun r = http_phase(l, seed, down, up);
+        HttpRun r = http_phase(l, seed, down, up, l > 0 ? writer.get() : nullptr);
         http_ok = http_ok && r.ok;
         double mbps = r.secs > 0 ? static_cast<double>(down + up) * 8 / r.secs / 1e6 : 0;
         std::printf("http:  GET %llu MB + PUT %llu MB (100-continue), loss %.1f%%: %s, %.3f s virtual, %.0f Mb/s goodput "
@@ -245,6 +258,15 @@ int run_demo(double loss, std::uint64_t seed, int pings, int datagrams, bool ver
                     static_cast<unsigned long long>(r.retransmits));
     }
     bool ok = http_ok && (loss > 0 || (ps.replies == pings && got == datagrams && corrupt == 0 && ps.bad == 0));
+    if (writer) {
+        const std::uint64_t n = writer->written(), lost = writer->dropped();
+        if (!writer->close()) {
+            std::fprintf(stderr, "demo: writing the trace to %s failed\n", trace.c_str());
+            ok = false;
+        }
+        std::printf("trace: %llu records to %s (%llu beyond the budget)\n", static_cast<unsigned long long>(n),
+                    trace.c_str(), static_cast<unsigned long long>(lost));
+    }
     std::printf("result: %s\n", ok ? "ok" : "FAILED");
     return ok ? 0 : 1;
 }

@@ -5,7 +5,9 @@
 // that connection (keep-alive, RFC 9112 §9.3), and the client half-closes
 // only after the last response.
 #include <CLI/CLI.hpp>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <memory>
 #include <sstream>
 
@@ -13,6 +15,7 @@
 #include "client_conn.hpp"
 #include "services/http_client.hpp"
 #include "services/http_syntax.hpp"
+#include "stack/trace_writer.hpp"
 
 namespace uinet::tools {
 
@@ -69,6 +72,7 @@ CLI::App* add_fetch_command(CLI::App& app, FetchArgs& a) {
         ->check(CLI::Range(1u, 100000u));
     c->add_option("--timeout", a.timeout, "Give up (and reset the connection) after this many seconds")
         ->check(CLI::Range(0.1, 86400.0));
+    c->add_option("--trace", a.trace, "Write the connection's TCP trace here (CSV, or JSON lines for .json/.jsonl)");
     return c;
 }
 
@@ -89,8 +93,14 @@ int run_fetch(const FetchArgs& args) {
         std::fprintf(stderr, "uinet fetch: %s\n", why.c_str());
         return 1;
     }
+    std::unique_ptr<TraceWriter> tracer;  // outlives the stack
+    if (!args.trace.empty() && !(tracer = TraceWriter::open(args.trace))) {
+        std::fprintf(stderr, "uinet fetch: cannot write %s: %s\n", args.trace.c_str(), std::strerror(errno));
+        return 1;
+    }
     auto ts = TapStack::open(args, "fetch", client_stack_options("fetch"));
     if (!ts) return ts.error();
+    (*ts)->stack().tcp_layer().set_trace(tracer.get());
 
     const bool put = args.put_bytes.has_value() || in;
     services::HttpRequestSpec spec;

@@ -25,6 +25,19 @@ int main(int argc, char** argv) {
     demo->add_option("--pings", pings, "Echo requests to send")->check(CLI::Range(1, 100000));
     demo->add_option("--datagrams", datagrams, "UDP datagrams to echo")->check(CLI::Range(1, 1000000));
     demo->add_flag("-v,--verbose", verbose, "Print every counter at the end");
+    std::string demo_trace;
+    unsigned http_mb = 100;
+    demo->add_option("--trace", demo_trace,
+                     "Write the TCP trace of the lossy HTTP transfer's server connection to this file (CSV; JSON "
+                     "lines if it ends in .json or .jsonl; docs/tracing.md)");
+    double trace_sample_ms = 0;
+    demo->add_option("--trace-sample-ms", trace_sample_ms,
+                     "Write at most one ack record per this many ms (events are always written)")
+        ->check(CLI::Range(0.0, 60000.0));
+    demo->add_option("--http-mb", http_mb, "Megabytes the HTTP phase downloads (it uploads half as many)")
+        ->check(CLI::Range(1u, 10000u));
+    uinet::tools::TraceArgs tra;
+    auto* trace = uinet::tools::add_trace_command(app, tra);
 
     uinet::tools::ServeArgs sa;
     auto* serve = app.add_subcommand("serve", "Serve ping, UDP echo (7) and TCP echo (7), discard (9), chargen (19) and HTTP (80) on a TAP device");
@@ -108,7 +121,9 @@ int main(int argc, char** argv) {
     } catch (const CLI::ParseError& e) {
         return app.exit(e);
     }
-    if (*demo) return uinet::tools::run_demo(loss, seed, pings, datagrams, verbose);
+    if (*demo) return uinet::tools::run_demo(loss, seed, pings, datagrams, verbose, demo_trace, http_mb,
+                                             trace_sample_ms);
+    if (*trace) return uinet::tools::run_trace(tra);
     if (*serve) return uinet::tools::run_serve(sa);
     if (*fetch) return uinet::tools::run_fetch(fa);
     if (*tcp) return uinet::tools::run_tcp(ta);

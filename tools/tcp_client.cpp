@@ -6,7 +6,9 @@
 // received byte into a SHA-256 (and the output file). It is done once all
 // is sent and the peer's FIN has been read.
 #include <CLI/CLI.hpp>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <memory>
 #include <sstream>
 
@@ -14,6 +16,7 @@
 #include "client_conn.hpp"
 #include "services/pattern.hpp"
 #include "services/sha256.hpp"
+#include "stack/trace_writer.hpp"
 
 namespace uinet::tools {
 
@@ -92,6 +95,7 @@ CLI::App* add_tcp_command(CLI::App& app, TcpArgs& a) {
     c->add_option("-o,--output", a.output, "Write the received bytes to this file");
     c->add_option("--timeout", a.timeout, "Give up (and reset the connection) after this many seconds")
         ->check(CLI::Range(0.1, 86400.0));
+    c->add_option("--trace", a.trace, "Write the connection's TCP trace here (CSV, or JSON lines for .json/.jsonl)");
     return c;
 }
 
@@ -113,8 +117,14 @@ int run_tcp(const TcpArgs& args) {
         std::fprintf(stderr, "uinet tcp: %s\n", why.c_str());
         return 1;
     }
+    std::unique_ptr<TraceWriter> tracer;  // outlives the stack
+    if (!args.trace.empty() && !(tracer = TraceWriter::open(args.trace))) {
+        std::fprintf(stderr, "uinet tcp: cannot write %s: %s\n", args.trace.c_str(), std::strerror(errno));
+        return 1;
+    }
     auto ts = TapStack::open(args, "tcp", client_stack_options("tcp"));
     if (!ts) return ts.error();
+    (*ts)->stack().tcp_layer().set_trace(tracer.get());
 
     const std::uint64_t total = in ? in->size() : args.send_bytes.value_or(0);
     RawTransfer xfer(total, in.get(), out.get());

@@ -243,6 +243,13 @@ std::optional<tcp::TcpInfo> TcpSockets::info(SocketId id) const {
     return c->info();
 }
 
+bool TcpSockets::set_trace(SocketId id, tcp::TraceSink* sink) {
+    tcp::Tcb* c = tcb(id);
+    if (!c) return false;
+    c->set_trace(sink);
+    return true;
+}
+
 std::optional<Endpoint> TcpSockets::local_endpoint(SocketId id) const {
     if (passive_ref(id)) return passive_info(id)->server;
     const tcp::Tcb* c = tcb(id);

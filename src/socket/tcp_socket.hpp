@@ -91,6 +91,10 @@ public:
     // The algorithm's name ("newreno", "cubic"); nullptr for a bad socket.
     const char* congestion_control(SocketId id) const;
     std::optional<tcp::TcpInfo> info(SocketId id) const;
+    // Connection tracing (tcp/trace.hpp; docs/tracing.md): the socket's
+    // connection reports to sink (nullptr: off); a listener's sink passes to
+    // the connections it accepts. The sink must outlive the connection.
+    bool set_trace(SocketId id, tcp::TraceSink* sink);
     std::optional<Endpoint> local_endpoint(SocketId id) const;
     std::optional<Endpoint> remote_endpoint(SocketId id) const;
     // SO_ERROR: the pending error as an errno value (0 = none).

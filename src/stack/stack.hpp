@@ -167,6 +167,8 @@ void Stack::visit_counters(F&& f) const {
     tcp_.counters().visit([&](const char* n, std::uint64_t v) { f("tcp", n, v); });
     f("tcp", "connections", tcp_.connections());
     f("tcp", "time_wait_now", tcp_.time_wait_count());
+    f("tcp", "buffer_bytes_now", tcp_.buffer_bytes());
+    f("tcp", "buffer_bytes_peak", tcp_.buffer_bytes_peak());
     f("tcp", "synf_deferred_now", tcp_.deferred_syns());
     if (const tcp::PassiveEngine* pe = tcp_.passive_engine()) {
         pe->counters().visit([&](const char* n, std::uint64_t v) { f("passive", n, v); });

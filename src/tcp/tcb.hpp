@@ -32,6 +32,7 @@
 #include "tcp/sack_scoreboard.hpp"
 #include "tcp/send_buffer.hpp"
 #include "tcp/tcp_types.hpp"
+#include "tcp/trace.hpp"
 #include "wire/tcp.hpp"
 
 namespace uinet::tcp {
@@ -61,6 +62,14 @@ public:
     // RFC 5961 section 7: may a challenge ACK go now? (A stack-wide rate
     // limit; the TCB counts what it was refused.)
     virtual bool challenge_ack_allowed(Instant /*now*/) { return true; }
+    // Stack-wide socket-buffer memory (TcpConfig::memory_limit,
+    // tcb_autotune.cpp): may `more` bytes be allocated now; the TCB's
+    // buffers changed by `delta` bytes; is the stack under pressure; the
+    // TCB was refused a send buffer and wants `writable` once memory frees.
+    virtual bool mem_allow(std::size_t /*more*/) { return true; }
+    virtual void mem_adjust(std::ptrdiff_t /*delta*/) {}
+    virtual bool mem_pressure() const { return false; }
+    virtual void mem_wait(Tcb& /*tcb*/) {}
 };
 
 // Why a connection ended, as errno values for SO_ERROR.
@@ -121,6 +130,9 @@ public:
         pacing_ = l.pacing_;
         sndbuf_.set_capacity(l.sndbuf_.capacity());
         rcvbuf_.set_capacity(l.rcvbuf_.capacity());
+        snd_autotune_ = l.snd_autotune_;
+        rcv_autotune_ = l.rcv_autotune_;
+        trace_ = l.trace_;
     }
     bool seq_in_flight(SeqNum q) const { return snd_una_ <= q && q < snd_max_; }
     void fail(TcpError e) {
@@ -147,7 +159,7 @@ public:
     void accept_cookie(Instant now, SeqNum iss, std::uint16_t mss, const wire::TcpRepr& syn);
     // What a listener's connections announce in their SYN-ACK: the window
     // shift (before negotiation), the unscaled window, the MSS for a route MSS.
-    std::uint8_t passive_wscale() const { return cfg_.window_scaling ? wscale_for(rcvbuf_.capacity()) : 0; }
+    std::uint8_t passive_wscale() const { return cfg_.window_scaling ? wscale_for(wscale_basis()) : 0; }
     std::uint16_t passive_window() const {
         return static_cast<std::uint16_t>(std::min<std::size_t>(rcvbuf_.capacity(), 65535));
     }
@@ -184,6 +196,17 @@ public:
     std::size_t buffer_bytes() const {
         return (sndbuf_.allocated() ? sndbuf_.capacity() : 0) + (rcvbuf_.allocated() ? rcvbuf_.capacity() : 0);
     }
+    // What the stack's memory account holds for this TCB (tcb_autotune.cpp).
+    std::size_t mem_charged() const { return mem_charged_; }
+    std::size_t sndbuf_capacity() const { return sndbuf_.capacity(); }
+    std::size_t rcvbuf_capacity() const { return rcvbuf_.capacity(); }
+    bool autotuning() const { return snd_autotune_ || rcv_autotune_; }
+    // Under memory pressure: give back what the buffers hold beyond the
+    // configured sizes, and empty buffers altogether, where no advertised
+    // window depends on them.
+    void mem_trim(bool send_side = true, bool recv_side = true);
+    // Connection tracing (tcp/trace.hpp); nullptr = off.
+    void set_trace(TraceSink* s) { trace_ = s; }
     bool orphaned() const { return orphaned_; }
     bool write_closed() const { return fin_queued_; }
     TcpInfo info() const;
@@ -268,6 +291,24 @@ private:
     void on_keepalive(Instant now);
     void arm_rto(Instant now);
     void restart_keepalive(Instant now);
+    // tcb_autotune.cpp: buffer autotuning, the memory account, tracing.
+    std::size_t wscale_basis() const {
+        return rcv_autotune_ ? std::max(rcvbuf_.capacity(), cfg_.rcvbuf_max) : rcvbuf_.capacity();
+    }
+    std::uint32_t window_room() const;
+    void rcv_autotune_sample(Instant now, const wire::TcpRepr& seg);
+    void rcv_autotune(Instant now);
+    void snd_autotune();
+    void mem_sync();
+    struct TraceMark {
+        SeqNum una;
+        bool recovery;
+        std::uint32_t dupacks;
+    };
+    TraceMark trace_mark() const { return {snd_una_, in_recovery_, dupacks_}; }
+    void trace_after_ack(Instant now, TraceMark before);
+    void trace_event(Instant now, TraceEvent e, SeqNum seq = {}, std::uint32_t len = 0);
+    static std::uint32_t len32(std::size_t n) { return static_cast<std::uint32_t>(n); }
     // tcb_recovery.cpp
     void on_dupack(Instant now);
     void on_new_ack(Instant now, std::uint32_t acked, std::uint32_t flight_before);
@@ -378,6 +419,18 @@ private:
     Instant next_send_at_ = Instant::never();
 
     TcpInfo stats_{};
+
+    // Autotuning (Linux's DRS for the receiver, 2 x cwnd for the sender)
+    // and the memory account; tracing.
+    bool snd_autotune_ = false, rcv_autotune_ = false;
+    std::size_t mem_charged_ = 0;
+    std::uint64_t app_read_ = 0;      // bytes the application consumed
+    std::uint64_t rcvq_mark_ = 0;     // app_read_ at the start of the measurement
+    std::size_t rcvq_space_ = 0;      // largest per-RTT consumption seen
+    Instant rcvq_time_{};
+    Duration rcv_rtt_{};              // receiver's RTT estimate from echoed timestamps
+    TraceSink* trace_ = nullptr;
+    std::uint64_t delivered_ = 0;     // bytes cumulatively acknowledged (traced connections)
 };
 
 }  // namespace uinet::tcp

@@ -15,7 +15,9 @@ namespace uinet::tcp {
 
 bool Tcb::writable() const {
     const bool open = state_ == TcpState::established || state_ == TcpState::close_wait;
-    return open && !fin_queued_ && sndbuf_.free_space() > 0;
+    // A send buffer the memory limit refuses is no room (tcb_autotune.cpp).
+    return open && !fin_queued_ && sndbuf_.free_space() > 0 &&
+           (sndbuf_.allocated() || sink_.mem_allow(sndbuf_.capacity()));
 }
 
 std::size_t Tcb::send_space() const { return fin_queued_ ? 0 : sndbuf_.free_space(); }
@@ -24,13 +26,23 @@ std::size_t Tcb::send(Instant now, Bytes data) {
     const bool open = state_ == TcpState::established || state_ == TcpState::close_wait ||
                       state_ == TcpState::syn_sent || state_ == TcpState::syn_received;
     if (!open || fin_queued_) return 0;
+    // The stack's memory limit (tcb_autotune.cpp): no send buffer now;
+    // `writable` comes when memory frees.
+    if (!sndbuf_.allocated() && !data.empty() && !sink_.mem_allow(sndbuf_.capacity())) {
+        ++ctr_.mem_send_blocked;
+        sink_.mem_wait(*this);
+        return 0;
+    }
     std::size_t n = sndbuf_.append(data);
+    mem_sync();
     if (n > 0) output(now);
     return n;
 }
 
 std::size_t Tcb::recv(Instant now, MutBytes out) {
     std::size_t n = rcvbuf_.read(out);
+    app_read_ += n;
+    if (n > 0) rcv_autotune(now);  // tcb_autotune.cpp: may grow the window
     if (n > 0) maybe_window_update(now);
     return n;
 }
@@ -77,9 +89,18 @@ void Tcb::abort(Instant /*now*/) {
 }
 
 void Tcb::set_buffers(std::size_t sndbuf, std::size_t rcvbuf) {
-    if (sndbuf != 0) sndbuf_.set_capacity(std::max(sndbuf, sndbuf_.size()));
+    // An explicit size locks that direction's buffer: no autotuning (as
+    // Linux's SO_SNDBUF/SO_RCVBUF do).
+    if (sndbuf != 0) {
+        snd_autotune_ = false;
+        sndbuf_.set_capacity(std::max(sndbuf, sndbuf_.size()));
+    }
     // The receive buffer may only change before the window scale is chosen.
-    if (rcvbuf != 0 && (state_ == TcpState::closed || state_ == TcpState::listen)) rcvbuf_.set_capacity(rcvbuf);
+    if (rcvbuf != 0 && (state_ == TcpState::closed || state_ == TcpState::listen)) {
+        rcv_autotune_ = false;
+        rcvbuf_.set_capacity(rcvbuf);
+    }
+    mem_sync();
 }
 
 void Tcb::set_congestion_control(std::unique_ptr<CongestionControl> cc) {
@@ -108,6 +129,8 @@ TcpInfo Tcb::info() const {
     i.window_scaling = ws_ok_;
     i.ecn = ecn_ok_;
     i.unacked = in_flight();
+    i.sndbuf = static_cast<std::uint32_t>(sndbuf_.capacity());
+    i.rcvbuf = static_cast<std::uint32_t>(rcvbuf_.capacity());
     return i;
 }
 

@@ -53,7 +53,9 @@ Tcb::Tcb(TcbId id, const ConnKey& key, const TcpConfig& cfg, TcpCounters& ctr, T
       nodelay_(cfg.nodelay),
       keep_idle_(cfg.keep_idle),
       keep_intvl_(cfg.keep_intvl),
-      keep_cnt_(cfg.keep_cnt) {
+      keep_cnt_(cfg.keep_cnt),
+      snd_autotune_(cfg.autotune),
+      rcv_autotune_(cfg.autotune) {
     cc_->set_hystart(cfg.hystart);
     ecn_mode_ = cfg.ecn;
     pacing_ = cfg.pacing;
@@ -142,7 +144,7 @@ void Tcb::open_passive(Instant now, SeqNum iss, std::uint16_t mss, const wire::T
     snd_max_ = snd_nxt_;
     recover_ = iss;  // RFC 6582 section 3.2: "recover" is initialized to ISS
     sndbuf_.reset(iss + 1);
-    rcv_wscale_ = wscale_for(rcvbuf_.capacity());
+    rcv_wscale_ = wscale_for(wscale_basis());
     negotiate_options(syn);
     ts_recent_at_ = now;
     // RFC 7323 2.2: the window field of a SYN is never scaled.
@@ -164,7 +166,7 @@ void Tcb::connect(Instant now, SeqNum iss, std::uint16_t mss) {
     snd_max_ = snd_nxt_;
     recover_ = iss;  // RFC 6582 section 3.2
     sndbuf_.reset(iss + 1);
-    rcv_wscale_ = cfg_.window_scaling ? wscale_for(rcvbuf_.capacity()) : 0;
+    rcv_wscale_ = cfg_.window_scaling ? wscale_for(wscale_basis()) : 0;
     offered_ws_ = cfg_.window_scaling;
     offered_ts_ = cfg_.timestamps;
     offered_sack_ = cfg_.sack;
@@ -311,7 +313,9 @@ void Tcb::input(Instant now, const wire::TcpRepr& seg, const Packet& pkt, std::s
     }
     update_timestamps(now, seg, len);
     if (ecn_ok_) ecn_input(now, seg, ecn);  // RFC 3168 6.1.3 (tcb_ecn.cpp)
+    const TraceMark mark = trace_mark();
     if (!process_ack(now, seg, len)) return;
+    if (trace_) trace_after_ack(now, mark);
     if (state_ == TcpState::closed) return;
 
     // Sixth: URG. Urgent data is delivered inline (RFC 6093 recommends it);
@@ -531,6 +535,7 @@ bool Tcb::process_ack(Instant now, const wire::TcpRepr& seg, std::size_t len) {
     // it until a valid sample (rtt_.sample() above) recomputes the RTO.
     retries_ = 0;
     on_new_ack(now, acked, flight_before);
+    snd_autotune();  // tcb_autotune.cpp
     // RFC 6298 5.2/5.3: stop the timer when all is acknowledged, else restart.
     if (snd_una_ == snd_max_)
         rto_at_ = Instant::never();
@@ -581,9 +586,19 @@ void Tcb::take_rtt_sample(Instant now, Duration rtt) {
 }
 
 void Tcb::process_data(Instant now, const wire::TcpRepr& seg, const Packet& pkt, std::size_t off, std::size_t len) {
+    // A buffer the stack's memory limit cannot give: the text is dropped
+    // (counted, as Linux prunes) and the sender's retransmission brings it
+    // back once memory frees (RFC 9293 3.10.7.4 lets a TCP drop what it
+    // cannot buffer).
+    if (!rcvbuf_.allocated() && !sink_.mem_allow(rcvbuf_.capacity())) {
+        ++ctr_.mem_limit_drops;
+        return;
+    }
+    rcv_autotune_sample(now, seg);
     const bool had_holes = rcvbuf_.ooo_bytes() > 0;
     const SeqNum nxt_before = rcvbuf_.rcv_nxt();
     auto r = rcvbuf_.insert(seg.seq, pkt, off, len);
+    mem_sync();
     if (sack_ok_) {
         // RFC 2018 section 4 / RFC 2883 section 4 (tcb_sack.cpp).
         const SeqNum end = seg.seq + static_cast<std::uint32_t>(len);
@@ -638,6 +653,7 @@ void Tcb::process_fin(Instant now) {
 void Tcb::enter_established(Instant now) {
     state_ = TcpState::established;
     ++ctr_.established;
+    if (trace_) trace_event(now, TraceEvent::established);
     if (snd_una_ == snd_max_) rto_at_ = Instant::never();
     restart_keepalive(now);
     sink_.notify(*this, tcb_event::established | tcb_event::writable);
@@ -651,6 +667,7 @@ void Tcb::enter_time_wait(Instant now) {
     // buffer. Unread data, if any, stays for the application to read.
     sndbuf_.release();
     rcvbuf_.release();
+    mem_sync();
     ++ctr_.time_wait_enter;
     sink_.notify(*this, tcb_event::time_wait | tcb_event::hangup);
 }
@@ -660,6 +677,7 @@ void Tcb::enter_closed(TcpError err) {
     if (error_ == TcpError::none) error_ = err;
     rto_at_ = persist_at_ = keep_at_ = delack_at_ = close_at_ = Instant::never();
     ++ctr_.closed;
+    if (trace_) trace_event(last_rcv_, TraceEvent::closed);
     std::uint32_t ev = tcb_event::closed | tcb_event::hangup | tcb_event::readable | tcb_event::writable;
     if (err != TcpError::none) ev |= tcb_event::error;
     sink_.notify(*this, ev);

@@ -69,7 +69,7 @@ std::size_t Tcb::data_to_send() const {
 }
 
 std::uint16_t Tcb::advertised_window(bool syn) {
-    std::uint32_t wnd = static_cast<std::uint32_t>(rcvbuf_.window());
+    std::uint32_t wnd = window_room();  // tcb_autotune.cpp: less under memory pressure
     const SeqNum nxt = rcv_nxt();
     if (syn) {
         // RFC 7323 2.2: the window in a SYN is not scaled.
@@ -190,6 +190,7 @@ bool Tcb::send_data_segment(Instant now, SeqNum seq, std::size_t len, bool fin, 
     ++stats_.segs_out;
     ++ctr_.segs_out;
     if (retransmit) {
+        if (trace_) trace_event(now, in_recovery_ ? TraceEvent::fast_retransmit : TraceEvent::retransmit, seq, len32(len));
         rexmit_tsval_ = tsval(now);
         rexmit_tsval_valid_ = ts_ok_;
         ++stats_.retransmits;
@@ -322,8 +323,7 @@ void Tcb::maybe_window_update(Instant now) {
     // Only what the window field can express counts: a buffer larger than
     // 65535 << RCV.WIND.SHIFT would otherwise "open" a window that the ACK
     // then cannot advertise (a pure ACK on every read, changing nothing).
-    const std::uint32_t wnd =
-        std::min(static_cast<std::uint32_t>(rcvbuf_.window()), std::uint32_t{65535} << rcv_wscale_);
+    const std::uint32_t wnd = std::min(window_room(), std::uint32_t{65535} << rcv_wscale_);
     const SeqNum edge = nxt + wnd;
     const std::uint32_t old_wnd = rcv_adv_ > nxt ? static_cast<std::uint32_t>(rcv_adv_ - nxt) : 0;
     if (edge <= rcv_adv_) return;

@@ -90,6 +90,7 @@ void Tcb::on_timer(Instant now) {
 
 void Tcb::on_rto(Instant now) {
     ++ctr_.rto_expired;
+    if (trace_) trace_event(now, TraceEvent::rto);
     const bool zero_window_probe = snd_wnd_ == 0 && state_ != TcpState::syn_sent && state_ != TcpState::syn_received;
     // Zero-window probes count too: every answer from the peer resets the
     // count (process_ack), so only a peer that stopped answering is given

@@ -30,6 +30,7 @@ TcpLayer::TcpLayer(net::NetLayer& net, Random& random, const TcpConfig& cfg)
       cookies_(random_key(random), cfg.syn_cookie_period),
       ports_picker_(random_key(random), cfg.ephemeral_low, cfg.ephemeral_high) {
     net_.set_handler(wire::ip_proto::tcp, this);
+    mem_.configure(cfg_.memory_limit, cfg_.memory_pressure_pct);
 }
 
 TcpLayer::~TcpLayer() { net_.set_handler(wire::ip_proto::tcp, nullptr); }
@@ -63,6 +64,7 @@ TcbId TcpLayer::new_tcb(const ConnKey& key, std::uint64_t owner) {
     s = Slot{};
     s.tcb = std::make_unique<Tcb>(id, key, cfg_, ctr_, *this);
     s.tcb->owner = owner;
+    s.tcb->set_trace(trace_all_);
     ++live_;
     return id;
 }
@@ -142,6 +144,7 @@ void TcpLayer::free_tcb(TcbId id) {
     if (bound(id)) unlink_port(id);
     if (s->timer) wheel_.cancel(s->timer);
     vlan_ids_.release(s->tcb->key().vlan);
+    if (const std::size_t held = s->tcb->mem_charged(); held != 0) mem_adjust(-static_cast<std::ptrdiff_t>(held));
     if (s->listen_vlan) vlan_ids_.release(*s->listen_vlan);
     s->tcb.reset();
     *s = Slot{};
@@ -612,8 +615,44 @@ void TcpLayer::on_icmp_error(Instant now, const net::IcmpErrorRx& err) {
     }
 }
 
+void TcpLayer::mem_adjust(std::ptrdiff_t delta) {
+    if (mem_.adjust(delta)) {
+        ++ctr_.mem_pressure_entered;
+        mem_trim_due_ = true;
+    }
+    if (delta < 0 && !mem_waiters_.empty()) mem_wake_due_ = true;
+}
+
+void TcpLayer::mem_wait(Tcb& t) {
+    if (std::find(mem_waiters_.begin(), mem_waiters_.end(), t.id()) == mem_waiters_.end())
+        mem_waiters_.push_back(t.id());
+}
+
+void TcpLayer::set_trace(TcbId id, TraceSink* sink) {
+    if (Tcb* t = tcb(id)) t->set_trace(sink);
+}
+
+void TcpLayer::mem_housekeeping() {
+    if (mem_.limit() != cfg_.memory_limit) mem_.configure(cfg_.memory_limit, cfg_.memory_pressure_pct);
+    if (mem_trim_due_) {
+        // Entering pressure: every connection gives back what it may, idle
+        // ones included (tcb_autotune.cpp).
+        mem_trim_due_ = false;
+        for (Slot& s : slots_)
+            if (s.tcb && s.tcb->state() != TcpState::listen) s.tcb->mem_trim();
+    }
+    if (mem_wake_due_) {
+        mem_wake_due_ = false;
+        std::vector<TcbId> waiters;
+        waiters.swap(mem_waiters_);
+        for (TcbId id : waiters)
+            if (Tcb* t = tcb(id); t && events_ && t->owner) events_->tcp_event(t->owner, tcb_event::writable);
+    }
+}
+
 void TcpLayer::poll(Instant now) {
     now_ = now;
+    mem_housekeeping();
     wheel_.advance(now, [&](std::uint64_t cookie) {
         if (cookie & kDeferralTimer) {
             on_deferral_timeout(now, cookie & ~kDeferralTimer);

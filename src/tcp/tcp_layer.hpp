@@ -56,6 +56,7 @@
 #include "host/host.hpp"
 #include "net/net.hpp"
 #include "tcp/isn.hpp"
+#include "tcp/mem_account.hpp"
 #include "tcp/passive.hpp"
 #include "tcp/proxy.hpp"
 #include "tcp/syn_cookie.hpp"
@@ -156,10 +157,23 @@ public:
     // RFC 5961 section 7: a token bucket of cfg.challenge_ack_limit per
     // second, in the virtual time passed in.
     bool challenge_ack_allowed(Instant now) override;
+    // The stack's socket-buffer memory (TcpConfig::memory_limit).
+    bool mem_allow(std::size_t more) override { return mem_.allow(more); }
+    void mem_adjust(std::ptrdiff_t delta) override;
+    bool mem_pressure() const override { return mem_.pressure(); }
+    void mem_wait(Tcb& tcb) override;
+
+    // --- tracing (tcp/trace.hpp) ---
+    // Every connection opened from now on (nullptr: none) reports to sink;
+    // accepted connections take their listener's sink.
+    void set_trace(TraceSink* sink) { trace_all_ = sink; }
+    // One connection (or listener) only.
+    void set_trace(TcbId id, TraceSink* sink);
 
     // --- time ---
     void poll(Instant now);
     Instant next_deadline() const {
+        if (mem_trim_due_ || mem_wake_due_) return now_;
         return passive_ ? earliest(wheel_.next_deadline(), passive_->next_deadline()) : wheel_.next_deadline();
     }
 
@@ -169,6 +183,10 @@ public:
     std::size_t time_wait_count() const { return time_wait_; }
     // SYN-RECEIVED connections of all listeners.
     std::size_t syn_received_count() const { return syn_total_; }
+    // Bytes of TCP socket buffers allocated now, and the most ever.
+    std::size_t buffer_bytes() const { return mem_.used(); }
+    std::size_t buffer_bytes_peak() const { return mem_.peak(); }
+    bool under_memory_pressure() const { return mem_.pressure(); }
 
 private:
     friend class PassiveEngine;  // listener lookup, events, the time of the call
@@ -326,6 +344,11 @@ private:
     SipKey reuseport_key_{};  // spreads SYNs over SO_REUSEPORT listeners; keyed at first use
     bool reuseport_keyed_ = false;
     std::unique_ptr<PassiveEngine> passive_;  // created by the first set_passive()
+    MemAccount mem_;
+    std::vector<TcbId> mem_waiters_;  // refused a send buffer: woken when memory frees
+    bool mem_trim_due_ = false, mem_wake_due_ = false;
+    TraceSink* trace_all_ = nullptr;
+    void mem_housekeeping();
 };
 
 }  // namespace uinet::tcp

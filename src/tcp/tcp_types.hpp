@@ -58,6 +58,22 @@ enum class EcnMode : std::uint8_t {
 struct TcpConfig {
     std::size_t sndbuf = 256 * 1024;
     std::size_t rcvbuf = 256 * 1024;
+    // Buffer autotuning (tcb_autotune.cpp; docs/architecture.md "Buffer
+    // memory"): the receive buffer grows per RTT to twice what the
+    // application consumed (Linux's dynamic right-sizing), the send buffer
+    // to twice cwnd, up to these bounds. Off by default: on, the SYN's
+    // window scale is chosen for rcvbuf_max. An explicit SO_SNDBUF/SO_RCVBUF
+    // turns it off for that socket.
+    bool autotune = false;
+    std::size_t sndbuf_max = 4 * 1024 * 1024;
+    std::size_t rcvbuf_max = 6 * 1024 * 1024;
+    // Bytes of socket buffers (both directions, all connections) the stack
+    // may hold; 0 = unlimited. Above memory_pressure_pct percent of it
+    // autotuning stops growing and grown buffers are trimmed back toward
+    // sndbuf/rcvbuf; at the limit new buffers are refused (data dropped and
+    // counted, sends would block), never a crash.
+    std::size_t memory_limit = 0;
+    std::uint32_t memory_pressure_pct = 75;
     std::uint16_t default_mss = 536;          // RFC 9293 3.7.1: when the peer sends no MSS option
     Duration delack = Duration::millis(40);   // RFC 9293 3.8.6.3: "MUST be less than 0.5 s"; 200 ms at most here
     Duration msl = Duration::seconds(30);     // TIME-WAIT lasts 2*MSL (60 s, as Linux)
@@ -120,7 +136,9 @@ struct TcpConfig {
     X(sack_recoveries) X(sack_rexmits) X(rescue_rexmits) X(sack_blocks_rcvd) X(sack_blocks_invalid) \
     X(sack_blocks_sent) X(dsacks_sent)                                                           \
     X(hystart_css_entered) X(hystart_ss_exits) X(ecn_negotiated) X(ecn_refused) X(ce_rcvd)        \
-    X(ece_rcvd) X(ecn_reductions) X(cwr_sent) X(cwr_rcvd) X(paced_delays)
+    X(ece_rcvd) X(ecn_reductions) X(cwr_sent) X(cwr_rcvd) X(paced_delays)                         \
+    X(autotune_rcv_grows) X(autotune_snd_grows) X(mem_pressure_entered) X(mem_trims)             \
+    X(mem_limit_drops) X(mem_send_blocked)
 
 struct TcpCounters {
 #define UINET_X(name) std::uint64_t name = 0;
@@ -147,6 +165,7 @@ struct TcpInfo {
     std::uint64_t bytes_in = 0, bytes_out = 0, segs_in = 0, segs_out = 0;
     std::uint64_t retransmits = 0;
     std::uint32_t unacked = 0;  // bytes in flight
+    std::uint32_t sndbuf = 0, rcvbuf = 0;  // buffer capacities now (autotuning)
 };
 
 }  // namespace uinet::tcp
