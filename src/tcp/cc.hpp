@@ -11,7 +11,8 @@
 //    duplicate; on_partial_ack() for an ACK of new data below the recovery
 //    point; on_exit_recovery() for the ACK that covers it; on_rto() when the
 //    retransmission timer expires; on_idle_restart() before sending after an
-//    idle period.
+//    idle period; save_undo() before a congestion event and undo() when it
+//    proved spurious.
 //  * bytes_in_flight arguments are the TCB's FlightSize (RFC 5681 section 2:
 //    sent but not yet cumulatively acknowledged) at the time of the event;
 //    for on_ack, the flight before this ACK was applied. Implementations may
@@ -27,6 +28,7 @@
 //    outside recovery and in the ssthresh they set at a congestion event.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <string_view>
@@ -63,6 +65,19 @@ public:
     virtual void on_rto(std::uint32_t bytes_in_flight) = 0;
     // About to send after `idle` without sending (RFC 5681 4.1).
     virtual void on_idle_restart(Duration idle, Duration rto) { (void)idle; (void)rto; }
+    // Undo of a spurious congestion event (RFC 3522 / RFC 4015 response,
+    // RFC 3708 detection): the TCB calls save_undo() just before the event's
+    // on_enter_*recovery() or on_rto(), and undo() once it learnt that the
+    // retransmission was needless: cwnd and ssthresh go back to at least
+    // their saved values (and an algorithm's own state with them).
+    virtual void save_undo() {
+        undo_cwnd_ = cwnd_;
+        undo_ssthresh_ = ssthresh_;
+    }
+    virtual void undo() {
+        cwnd_ = std::max(cwnd_, undo_cwnd_);
+        ssthresh_ = std::max(ssthresh_, undo_ssthresh_);
+    }
 
     std::uint32_t cwnd() const { return cwnd_; }
     std::uint32_t ssthresh() const { return ssthresh_; }
@@ -78,6 +93,7 @@ protected:
     std::uint32_t cwnd_ = 0;
     std::uint32_t ssthresh_ = kInfinite;
     std::uint32_t mss_ = 0;
+    std::uint32_t undo_cwnd_ = 0, undo_ssthresh_ = 0;
 };
 
 enum class CcAlgorithm : std::uint8_t { newreno, cubic };

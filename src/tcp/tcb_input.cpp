@@ -470,7 +470,11 @@ bool Tcb::process_ack(Instant now, const wire::TcpRepr& seg, std::size_t len) {
         }
     }
     if (seg.ack < snd_una_) return true;  // old: ignore the ACK, keep the text
-    if (sack_ok_) sack_process(seg);      // RFC 6675: the scoreboard (tcb_sack.cpp)
+    const std::uint64_t sacked_before = sack_ok_ ? sack_sb_.sacked_bytes() : 0;
+    if (sack_ok_) {
+        sack_process(seg);  // RFC 6675: the scoreboard (tcb_sack.cpp)
+        rack_on_ack(now, seg, sacked_before);  // RACK, D-SACK, DeliveredData (tcb_rack.cpp)
+    }
     if (seg.ack == snd_una_) {
         // RFC 5681 section 2: a duplicate ACK carries no data, no window
         // change, and arrives while data is outstanding. An ACK that
@@ -481,6 +485,7 @@ bool Tcb::process_ack(Instant now, const wire::TcpRepr& seg, std::size_t len) {
             !(seg.flags & (TcpFlags::syn | TcpFlags::fin)))
             on_dupack(now);
         if (snd_wnd_ == 0) retries_ = 0;  // the peer is alive: zero-window probing never gives up
+        rack_after_ack(now, seg, false);
         return true;
     }
     // New data acknowledged.
@@ -508,6 +513,7 @@ bool Tcb::process_ack(Instant now, const wire::TcpRepr& seg, std::size_t len) {
         rto_at_ = Instant::never();
     else
         arm_rto(now);
+    rack_after_ack(now, seg, true);  // RACK, TLP, PRR, undo (tcb_rack.cpp)
 
     const bool fin_acked = fin_queued_ && snd_una_ > fin_seq_;  // acked implies sent
     switch (state_) {
@@ -603,6 +609,7 @@ void Tcb::enter_established(Instant now) {
     state_ = TcpState::established;
     ++ctr_.established;
     if (snd_una_ == snd_max_) rto_at_ = Instant::never();
+    rack_start();
     restart_keepalive(now);
     sink_.notify(*this, tcb_event::established | tcb_event::writable);
 }
@@ -610,6 +617,7 @@ void Tcb::enter_established(Instant now) {
 void Tcb::enter_time_wait(Instant now) {
     state_ = TcpState::time_wait;
     rto_at_ = persist_at_ = keep_at_ = delack_at_ = Instant::never();
+    rack_.timer_at = rack_.pto_at = Instant::never();
     close_at_ = now + cfg_.msl * 2;
     // Everything sent was acknowledged (our FIN too): TIME-WAIT needs no
     // buffer. Unread data, if any, stays for the application to read.
@@ -623,6 +631,7 @@ void Tcb::enter_closed(TcpError err) {
     state_ = TcpState::closed;
     if (error_ == TcpError::none) error_ = err;
     rto_at_ = persist_at_ = keep_at_ = delack_at_ = close_at_ = Instant::never();
+    rack_.timer_at = rack_.pto_at = Instant::never();
     ++ctr_.closed;
     std::uint32_t ev = tcb_event::closed | tcb_event::hangup | tcb_event::readable | tcb_event::writable;
     if (err != TcpError::none) ev |= tcb_event::error;

@@ -76,6 +76,15 @@ struct TcpConfig {
     bool timestamps = true;
     bool window_scaling = true;
     bool sack = true;                         // SACK (RFC 2018/2883 receiver, RFC 6675 sender)
+    // Loss recovery with SACK (docs/architecture.md, "Loss recovery"):
+    // RACK time-based loss detection (RFC 8985 section 6) instead of the
+    // DupThresh rule, tail loss probes (RFC 8985 section 7), Proportional
+    // Rate Reduction during recovery (RFC 6937), and undoing the window
+    // reduction of a spurious retransmission (RFC 3522, 3708, 4015).
+    bool rack = true;
+    bool tlp = true;
+    bool prr = true;
+    bool undo = true;
     bool nodelay = false;
     // For new connections; a socket may choose another (TCP_CONGESTION).
     CcAlgorithm congestion_control = CcAlgorithm::newreno;
@@ -104,7 +113,9 @@ struct TcpConfig {
     X(super_segs_out) X(super_segs_in) X(syncookies_sent) X(syncookies_ok) X(syncookies_failed)     \
     X(challenge_acks_limited) X(accept_queue_full_acks) X(bad_ack_dropped)                        \
     X(sack_recoveries) X(sack_rexmits) X(rescue_rexmits) X(sack_blocks_rcvd) X(sack_blocks_invalid) \
-    X(sack_blocks_sent) X(dsacks_sent)
+    X(sack_blocks_sent) X(dsacks_sent)                                                            \
+    X(rack_losses) X(rack_timer_fired) X(tlp_probes) X(tlp_recoveries) X(prr_recoveries)         \
+    X(spurious_rtos) X(spurious_fast_rexmits) X(undos) X(dsacks_rcvd)
 
 struct TcpCounters {
 #define UINET_X(name) std::uint64_t name = 0;
