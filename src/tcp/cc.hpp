@@ -68,15 +68,16 @@ public:
     // Undo of a spurious congestion event (RFC 3522 / RFC 4015 response,
     // RFC 3708 detection): the TCB calls save_undo() just before the event's
     // on_enter_*recovery() or on_rto(), and undo() once it learnt that the
-    // retransmission was needless: cwnd and ssthresh go back to at least
-    // their saved values (and an algorithm's own state with them).
+    // retransmission was needless: ssthresh goes back to its saved value,
+    // cwnd to at least its saved value (an ACK since may have grown it),
+    // and an algorithm's own state with them.
     virtual void save_undo() {
         undo_cwnd_ = cwnd_;
         undo_ssthresh_ = ssthresh_;
     }
     virtual void undo() {
         cwnd_ = std::max(cwnd_, undo_cwnd_);
-        ssthresh_ = std::max(ssthresh_, undo_ssthresh_);
+        ssthresh_ = undo_ssthresh_;
     }
 
     std::uint32_t cwnd() const { return cwnd_; }

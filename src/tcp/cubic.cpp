@@ -127,6 +127,7 @@ public:
         u_w_est_ = w_est_;
         u_epoch_ = epoch_;
         u_epoch_started_ = epoch_started_;
+        u_carry_ = carry_;
     }
 
     void undo() override {
@@ -138,7 +139,7 @@ public:
         w_est_ = u_w_est_;
         epoch_ = u_epoch_;
         epoch_started_ = u_epoch_started_;
-        carry_ = 0;
+        carry_ = u_carry_;
     }
 
 private:
@@ -163,7 +164,7 @@ private:
     Instant epoch_{};
     bool epoch_started_ = false;
     // State saved for undo().
-    double u_w_max_ = 0, u_k_ = 0, u_w_est_ = 0;
+    double u_w_max_ = 0, u_k_ = 0, u_w_est_ = 0, u_carry_ = 0;
     Instant u_epoch_{};
     bool u_epoch_started_ = false;
 };

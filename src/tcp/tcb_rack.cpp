@@ -50,9 +50,9 @@
 //    means the original arrived. Without, the retransmissions are counted
 //    and each D-SACK for them counts one off; all D-SACKed means spurious
 //    (RFC 3708's idea). Spurious: the window is restored (RFC 4015 response
-//    "lite": cwnd and ssthresh back, no RTO adaptation); after an RTO
-//    go-back-N stops (SND.NXT = SND.MAX, RFC 4015 section 3.2); recovery
-//    ends and RACK counts it as reordering.
+//    "lite": cwnd and ssthresh back); after an RTO go-back-N stops (SND.NXT
+//    = SND.MAX, RFC 4015 section 3.2) and the RTO backoff is cleared (no
+//    other RTO adaptation); recovery ends and RACK counts it as reordering.
 #include <algorithm>
 
 #include "tcp/tcb.hpp"
@@ -116,6 +116,7 @@ void Tcb::rack_on_ack(Instant now, const wire::TcpRepr& seg, std::uint64_t sacke
     for (std::size_t i = 0; i < sent_.size(); ++i) {
         SentLog::Rec& r = sent_.at(i);
         const bool cum = r.end <= seg.ack;
+        if (!cum && sack_sb_.empty()) break;  // nothing SACKed beyond the cumulative ACK
         bool newly = false;
         if (cum) {
             newly = !(r.flags & SentLog::kSacked);
@@ -405,7 +406,14 @@ void Tcb::undo_now() {
     rack_.reordering_seen = true;
     for (std::size_t i = 0; i < sent_.size(); ++i)
         sent_.at(i).flags = static_cast<std::uint8_t>(sent_.at(i).flags & ~SentLog::kLost);
-    if (rack_.undo_rto) snd_nxt_ = snd_max_;  // RFC 4015 3.2: resume with new data, no go-back-N
+    if (rack_.undo_rto) {
+        // RFC 4015 3.2: resume with new data, no go-back-N; and the timer
+        // backed off for a timeout that was not needed starts afresh (a
+        // light form of 4015's RTO re-initialisation: the echo that proved
+        // the timeout spurious is, by Karn's rule, no RTT sample).
+        snd_nxt_ = snd_max_;
+        rtt_.reset_backoff();
+    }
     in_recovery_ = false;
     dupacks_ = 0;
     recover_ = snd_una_;

@@ -30,6 +30,11 @@
 //    (tcb_timers.cpp): the scoreboard keeps its SACKed ranges, but the
 //    go-back-N retransmission starts at SND.UNA and resends everything, so
 //    a receiver that reneged (RFC 6675 5.1) still gets every byte.
+//  * With RACK (TcpConfig::rack, tcb_rack.cpp) the DupThresh entry and the
+//    IsLost/partial-ACK inferences give way to RACK's lost marks: rule 1
+//    takes the first range RACK marked lost, pipe counts the sent log, and
+//    there is no rescue retransmission (TLP covers the tail). With PRR
+//    (TcpConfig::prr) RFC 6937's sndcnt replaces cwnd - pipe >= 1 SMSS.
 #include <algorithm>
 
 #include "tcp/tcb.hpp"
