@@ -11,7 +11,8 @@
 //    duplicate; on_partial_ack() for an ACK of new data below the recovery
 //    point; on_exit_recovery() for the ACK that covers it; on_rto() when the
 //    retransmission timer expires; on_idle_restart() before sending after an
-//    idle period.
+//    idle period; save_undo() before a congestion event and undo() when it
+//    proved spurious.
 //  * bytes_in_flight arguments are the TCB's FlightSize (RFC 5681 section 2:
 //    sent but not yet cumulatively acknowledged) at the time of the event;
 //    for on_ack, the flight before this ACK was applied. Implementations may
@@ -37,6 +38,7 @@
 //    ssthresh as a loss, cwnd = ssthresh, nothing retransmitted.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <string_view>
@@ -89,6 +91,23 @@ public:
     std::uint32_t hystart_css_entries() const { return hs_css_entries_; }
     std::uint32_t hystart_ss_exits() const { return hs_exits_; }
 
+    // Undo of a spurious congestion event (RFC 3522 / RFC 4015 response,
+    // RFC 3708 detection): the TCB calls save_undo() just before the event's
+    // on_enter_*recovery() or on_rto(), and undo() once it learnt that the
+    // retransmission was needless: ssthresh goes back to its saved value,
+    // cwnd to at least its saved value (an ACK since may have grown it),
+    // and an algorithm's own state with them. Back in the initial slow
+    // start, HyStart++ starts its rounds afresh (RFC 9406 applies to it).
+    virtual void save_undo() {
+        undo_cwnd_ = cwnd_;
+        undo_ssthresh_ = ssthresh_;
+    }
+    virtual void undo() {
+        cwnd_ = std::max(cwnd_, undo_cwnd_);
+        ssthresh_ = undo_ssthresh_;
+        if (ssthresh_ == kInfinite) hystart_reset();
+    }
+
     std::uint32_t cwnd() const { return cwnd_; }
     std::uint32_t ssthresh() const { return ssthresh_; }
     std::uint32_t mss() const { return mss_; }
@@ -133,6 +152,7 @@ private:
     std::uint32_t hs_css_carry_ = 0;  // bytes of growth not yet applied in CSS
     std::uint32_t hs_css_entries_ = 0;
     std::uint32_t hs_exits_ = 0;  // ssthresh set by CSS_ROUNDS (slow start left without loss)
+    std::uint32_t undo_cwnd_ = 0, undo_ssthresh_ = 0;
 };
 
 enum class CcAlgorithm : std::uint8_t { newreno, cubic };

@@ -126,6 +126,28 @@ public:
         }
     }
 
+    void save_undo() override {
+        CongestionControl::save_undo();
+        u_w_max_ = w_max_;
+        u_k_ = k_;
+        u_w_est_ = w_est_;
+        u_epoch_ = epoch_;
+        u_epoch_started_ = epoch_started_;
+        u_carry_ = carry_;
+    }
+
+    void undo() override {
+        // The plateau and the epoch come back with the window: growth goes
+        // on where the needless reduction interrupted it.
+        CongestionControl::undo();
+        w_max_ = u_w_max_;
+        k_ = u_k_;
+        w_est_ = u_w_est_;
+        epoch_ = u_epoch_;
+        epoch_started_ = u_epoch_started_;
+        carry_ = u_carry_;
+    }
+
 private:
     void congestion_event(std::uint32_t flight) {
         const double seg = mss_;
@@ -147,6 +169,10 @@ private:
     double carry_ = 0;  // segments of growth not yet applied
     Instant epoch_{};
     bool epoch_started_ = false;
+    // State saved for undo().
+    double u_w_max_ = 0, u_k_ = 0, u_w_est_ = 0, u_carry_ = 0;
+    Instant u_epoch_{};
+    bool u_epoch_started_ = false;
 };
 
 }  // namespace

@@ -73,6 +73,12 @@ bool SackScoreboard::is_sacked(SeqNum s) const {
     return false;
 }
 
+bool SackScoreboard::covers(SeqNum left, SeqNum right) const {
+    for (std::size_t i = 0; i < n_; ++i)
+        if (r_[i].left <= left && right <= r_[i].right) return true;
+    return false;
+}
+
 std::uint64_t SackScoreboard::sacked_bytes() const {
     std::uint64_t n = 0;
     for (std::size_t i = 0; i < n_; ++i) n += span_len(r_[i].left, r_[i].right);

@@ -58,6 +58,8 @@ public:
     UpdateResult update(SeqNum una, SeqNum snd_max, std::span<const wire::SackBlock> blocks);
 
     bool is_sacked(SeqNum s) const;
+    // Is all of [left, right) SACKed (inside one range)?
+    bool covers(SeqNum left, SeqNum right) const;
     std::uint64_t sacked_bytes() const;
     // RFC 6675 IsLost(s) for an un-SACKed byte s.
     bool is_lost(SeqNum s, std::uint32_t mss, SeqNum lost_below) const;

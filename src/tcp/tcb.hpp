@@ -28,6 +28,7 @@
 #include "buf/packet.hpp"
 #include "tcp/cc.hpp"
 #include "tcp/recv_buffer.hpp"
+#include "tcp/rack.hpp"
 #include "tcp/rtt.hpp"
 #include "tcp/sack_scoreboard.hpp"
 #include "tcp/send_buffer.hpp"
@@ -323,6 +324,27 @@ private:
     void sack_note_arrival(SeqNum s);
     void sack_note_dsack(SeqNum left, SeqNum right);
     void sack_fill(wire::TcpOptions& o);
+    // tcb_rack.cpp (RFC 8985 RACK-TLP, RFC 6937 PRR, RFC 3522/3708/4015 undo)
+    bool rack_on() const { return sack_ok_ && cfg_.rack && sent_.active(); }
+    void rack_start();
+    std::size_t rack_log_size() const;
+    void rack_on_send(Instant now, SeqNum seq, SeqNum end);
+    void rack_on_ack(Instant now, const wire::TcpRepr& seg, std::uint64_t sacked_before);
+    void rack_after_ack(Instant now, const wire::TcpRepr& seg, bool new_ack);
+    bool rack_detect_loss(Instant now);
+    Duration rack_reo_wnd() const;
+    void rack_enter_recovery(Instant now);
+    std::uint32_t rack_pipe() const;
+    bool rack_next_lost(SeqNum& seq, std::uint32_t& len) const;
+    void on_rack_timer(Instant now);
+    void tlp_schedule(Instant now);
+    void on_pto(Instant now);
+    void tlp_on_ack(const wire::TcpRepr& seg, bool new_ack);
+    void prr_start();
+    void prr_on_ack();
+    void undo_arm(bool rto, Instant now);
+    void undo_on_ack(const wire::TcpRepr& seg);
+    void undo_now();
 
     TcbId id_;
     ConnKey key_;
@@ -393,6 +415,15 @@ private:
     std::uint8_t sack_recent_n_ = 0;
     bool dsack_pending_ = false;
     wire::SackBlock dsack_{};
+    // RACK-TLP, PRR and undo (tcb_rack.cpp): the sent-range log (allocated
+    // once when a SACK connection starts using RACK), the D-SACK block of
+    // the ACK being processed, and the PRR send budget in bytes.
+    SentLog sent_;
+    RackState rack_;
+    bool ack_dsack_ = false;
+    wire::SackBlock ack_dsack_block_{};
+    std::int64_t prr_budget_ = 0;
+    SeqNum undo_seq_;
 
     // Delayed ACK (RFC 9293 3.8.6.3, RFC 1122 4.2.3.2).
     std::uint32_t unacked_segs_ = 0;

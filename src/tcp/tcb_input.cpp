@@ -495,7 +495,11 @@ bool Tcb::process_ack(Instant now, const wire::TcpRepr& seg, std::size_t len) {
         }
     }
     if (seg.ack < snd_una_) return true;  // old: ignore the ACK, keep the text
-    if (sack_ok_) sack_process(seg);      // RFC 6675: the scoreboard (tcb_sack.cpp)
+    const std::uint64_t sacked_before = sack_ok_ ? sack_sb_.sacked_bytes() : 0;
+    if (sack_ok_) {
+        sack_process(seg);  // RFC 6675: the scoreboard (tcb_sack.cpp)
+        rack_on_ack(now, seg, sacked_before);  // RACK, D-SACK, DeliveredData (tcb_rack.cpp)
+    }
     if (ecn_ok_ && (seg.flags & TcpFlags::ece)) ecn_on_ack(seg);  // RFC 3168 6.1.2 (tcb_ecn.cpp)
     if (seg.ack == snd_una_) {
         // RFC 5681 section 2: a duplicate ACK carries no data, no window
@@ -507,6 +511,7 @@ bool Tcb::process_ack(Instant now, const wire::TcpRepr& seg, std::size_t len) {
             !(seg.flags & (TcpFlags::syn | TcpFlags::fin)))
             on_dupack(now);
         if (snd_wnd_ == 0) retries_ = 0;  // the peer is alive: zero-window probing never gives up
+        rack_after_ack(now, seg, false);
         return true;
     }
     // New data acknowledged.
@@ -541,6 +546,7 @@ bool Tcb::process_ack(Instant now, const wire::TcpRepr& seg, std::size_t len) {
         rto_at_ = Instant::never();
     else
         arm_rto(now);
+    rack_after_ack(now, seg, true);  // RACK, TLP, PRR, undo (tcb_rack.cpp)
 
     const bool fin_acked = fin_queued_ && snd_una_ > fin_seq_;  // acked implies sent
     switch (state_) {
@@ -655,6 +661,7 @@ void Tcb::enter_established(Instant now) {
     ++ctr_.established;
     if (trace_) trace_event(now, TraceEvent::established);
     if (snd_una_ == snd_max_) rto_at_ = Instant::never();
+    rack_start();
     restart_keepalive(now);
     sink_.notify(*this, tcb_event::established | tcb_event::writable);
 }
@@ -662,6 +669,7 @@ void Tcb::enter_established(Instant now) {
 void Tcb::enter_time_wait(Instant now) {
     state_ = TcpState::time_wait;
     rto_at_ = persist_at_ = keep_at_ = delack_at_ = Instant::never();
+    rack_.timer_at = rack_.pto_at = Instant::never();
     close_at_ = now + cfg_.msl * 2;
     // Everything sent was acknowledged (our FIN too): TIME-WAIT needs no
     // buffer. Unread data, if any, stays for the application to read.
@@ -676,6 +684,7 @@ void Tcb::enter_closed(TcpError err) {
     state_ = TcpState::closed;
     if (error_ == TcpError::none) error_ = err;
     rto_at_ = persist_at_ = keep_at_ = delack_at_ = close_at_ = Instant::never();
+    rack_.timer_at = rack_.pto_at = Instant::never();
     ++ctr_.closed;
     if (trace_) trace_event(last_rcv_, TraceEvent::closed);
     std::uint32_t ev = tcb_event::closed | tcb_event::hangup | tcb_event::readable | tcb_event::writable;

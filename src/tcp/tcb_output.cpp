@@ -189,6 +189,14 @@ bool Tcb::send_data_segment(Instant now, SeqNum seq, std::size_t len, bool fin, 
     while (h.options.sack_count > 0 && h.options.size() + len > snd_mss_) --h.options.sack_count;
     ++stats_.segs_out;
     ++ctr_.segs_out;
+    // RACK's send times, the undo episode's retransmissions and PRR's
+    // prr_out (tcb_rack.cpp).
+    rack_on_send(now, seq, seq + static_cast<std::uint32_t>(len) + (fin ? 1u : 0u));
+    if (retransmit && rack_.undo_armed && rack_.undo_retrans++ == 0) rack_.undo_tsval = tsval(now);
+    if (in_recovery_ && sack_ok_) {
+        rack_.prr_out += static_cast<std::uint32_t>(len);
+        prr_budget_ -= static_cast<std::int64_t>(std::max<std::size_t>(len, 1));
+    }
     if (retransmit) {
         if (trace_) trace_event(now, in_recovery_ ? TraceEvent::fast_retransmit : TraceEvent::retransmit, seq, len32(len));
         rexmit_tsval_ = tsval(now);
@@ -210,6 +218,7 @@ bool Tcb::send_data_segment(Instant now, SeqNum seq, std::size_t len, bool fin, 
     last_send_ = now;
     sink_.send_segment(*this, h, seq, len, ecn);
     if (rto_at_.is_never()) arm_rto(now);
+    if (!retransmit && !rack_.tlp_in_flight) tlp_schedule(now);  // RFC 8985 7.2
     return true;
 }
 

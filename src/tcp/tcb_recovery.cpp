@@ -13,6 +13,7 @@ void Tcb::on_dupack(Instant now) {
     ++dupacks_;
     ++ctr_.dup_acks;
     if (sack_ok_) {
+        if (rack_on()) return;  // RFC 8985: RACK decides instead (tcb_rack.cpp)
         // RFC 6675 section 5: DupThresh duplicates or IsLost(HighACK + 1),
         // and HighACK past the previous RecoveryPoint (5.1).
         if (!in_recovery_ && snd_una_ >= recover_ &&
@@ -31,6 +32,7 @@ void Tcb::on_dupack(Instant now) {
     if (dupacks_ == 3 && snd_una_ > recover_) {
         recover_ = snd_max_;
         in_recovery_ = true;
+        undo_arm(false, now);
         cc_->on_enter_recovery(in_flight());
         ++ctr_.fast_retransmits;
         retransmit_head(now, payload_mss());
@@ -45,6 +47,10 @@ void Tcb::on_new_ack(Instant now, std::uint32_t acked, std::uint32_t flight_befo
             in_recovery_ = false;
             dupacks_ = 0;
             cc_->on_exit_recovery(in_flight());
+            // RFC 8985 6.2 step 4: a D-SACK-widened reo_wnd lasts 16 recoveries.
+            if (--rack_.reo_wnd_persist <= 0) rack_.reo_wnd_mult = 1;
+        } else if (rack_on()) {
+            // RACK marks what is lost (tcb_rack.cpp); PRR paces the sending.
         } else if (sack_ok_) {
             sack_partial_ack();  // output() sends by pipe (tcb_sack.cpp)
         } else {

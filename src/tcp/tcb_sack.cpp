@@ -30,6 +30,11 @@
 //    (tcb_timers.cpp): the scoreboard keeps its SACKed ranges, but the
 //    go-back-N retransmission starts at SND.UNA and resends everything, so
 //    a receiver that reneged (RFC 6675 5.1) still gets every byte.
+//  * With RACK (TcpConfig::rack, tcb_rack.cpp) the DupThresh entry and the
+//    IsLost/partial-ACK inferences give way to RACK's lost marks: rule 1
+//    takes the first range RACK marked lost, pipe counts the sent log, and
+//    there is no rescue retransmission (TLP covers the tail). With PRR
+//    (TcpConfig::prr) RFC 6937's sndcnt replaces cwnd - pipe >= 1 SMSS.
 #include <algorithm>
 
 #include "tcp/tcb.hpp"
@@ -103,7 +108,9 @@ void Tcb::sack_enter_recovery(Instant now) {
     in_recovery_ = true;
     ++ctr_.sack_recoveries;
     ++ctr_.fast_retransmits;
+    undo_arm(false, now);
     cc_->on_enter_sack_recovery(in_flight());
+    if (cfg_.prr) prr_start();
     // (4.3): resend the first segment now, whatever pipe says.
     high_rxt_ = snd_una_;
     lost_below_ = snd_una_ + mss;
@@ -124,8 +131,13 @@ void Tcb::sack_partial_ack() {
 bool Tcb::sack_next_seg(SeqNum& seq, std::uint32_t& len, bool& rexmit, bool& rescue) {
     const std::uint32_t mss = payload_mss();
     rescue = false;
+    // Rule 1 with RACK: the first range RACK marked lost (tcb_rack.cpp).
+    if (rack_on() && rack_next_lost(seq, len)) {
+        rexmit = true;
+        return true;
+    }
     // Rule 1: the first lost hole above HighRxt.
-    if (sack_sb_.next_lost(seq_max(high_rxt_, snd_una_), snd_una_, snd_max_, mss, lost_below_, seq, len)) {
+    if (!rack_on() && sack_sb_.next_lost(seq_max(high_rxt_, snd_una_), snd_una_, snd_max_, mss, lost_below_, seq, len)) {
         rexmit = true;
         return true;
     }
@@ -142,7 +154,7 @@ bool Tcb::sack_next_seg(SeqNum& seq, std::uint32_t& len, bool& rexmit, bool& res
     }
     // Rule 4: one rescue retransmission once HighACK passed RescueRxt.
     // (A hole already resent wholly is left to the timer.)
-    if (avail == 0 && snd_una_ >= rescue_rxt_ && sack_sb_.highest_hole(snd_una_, snd_max_, mss, seq, len) &&
+    if (avail == 0 && !rack_on() && snd_una_ >= rescue_rxt_ && sack_sb_.highest_hole(snd_una_, snd_max_, mss, seq, len) &&
         seq + len > high_rxt_) {
         rexmit = true;
         rescue = true;
@@ -172,9 +184,14 @@ void Tcb::sack_output(Instant now) {
     // Each pass sends one segment; the bound keeps a bug from spinning.
     for (int guard = 0; guard < 4096; ++guard) {
         if (high_rxt_ < snd_una_) high_rxt_ = snd_una_;
-        const std::uint32_t pipe = sack_sb_.pipe(snd_una_, snd_max_, high_rxt_, mss, lost_below_);
-        const std::uint32_t cwnd = cc_->cwnd();
-        if (cwnd < pipe || cwnd - pipe < mss) return;  // (C): cwnd - pipe >= 1 SMSS
+        if (cfg_.prr) {
+            if (prr_budget_ <= 0) return;  // RFC 6937: sndcnt spent (tcb_rack.cpp)
+        } else {
+            const std::uint32_t pipe =
+                rack_on() ? rack_pipe() : sack_sb_.pipe(snd_una_, snd_max_, high_rxt_, mss, lost_below_);
+            const std::uint32_t cwnd = cc_->cwnd();
+            if (cwnd < pipe || cwnd - pipe < mss) return;  // (C): cwnd - pipe >= 1 SMSS
+        }
         SeqNum seq;
         std::uint32_t len = 0;
         bool rexmit = false, rescue = false;

@@ -35,6 +35,8 @@ Instant Tcb::next_deadline() const {
     t = earliest(t, keep_at_);
     t = earliest(t, close_at_);
     if (pace_wait_) t = earliest(t, next_send_at_);  // the pacing timer (tcb_output.cpp)
+    t = earliest(t, rack_.timer_at);
+    t = earliest(t, rack_.pto_at);
     if (ack_now_) t = Instant::from_ns(0);
     return t;
 }
@@ -67,6 +69,16 @@ void Tcb::on_timer(Instant now) {
         delack_at_ = Instant::never();
         ++ctr_.delayed_acks;
         send_ack(now);
+    }
+    // The loss probe first: it restarts the RTO it may coincide with
+    // (RFC 8985 7.2: the PTO is never later than the RTO).
+    if (rack_.pto_at <= now) {
+        rack_.pto_at = Instant::never();
+        on_pto(now);
+    }
+    if (rack_.timer_at <= now) {
+        rack_.timer_at = Instant::never();
+        on_rack_timer(now);
     }
     if (rto_at_ <= now) {
         rto_at_ = Instant::never();
@@ -125,6 +137,11 @@ void Tcb::on_rto(Instant now) {
     // does SACK recovery (RFC 6675 5.1: RecoveryPoint = HighData; the
     // scoreboard keeps its SACKed ranges, but go-back-N resends from
     // SND.UNA, which is safe if the receiver reneged).
+    // RFC 8985: the RTO ends a TLP episode and any reordering wait; the
+    // window before the timeout is kept for undo (RFC 4015).
+    rack_.timer_at = rack_.pto_at = Instant::never();
+    rack_.tlp_in_flight = false;
+    undo_arm(true, now);
     cc_->on_rto(in_flight());
     in_recovery_ = false;
     dupacks_ = 0;

@@ -99,6 +99,15 @@ struct TcpConfig {
     bool timestamps = true;
     bool window_scaling = true;
     bool sack = true;                         // SACK (RFC 2018/2883 receiver, RFC 6675 sender)
+    // Loss recovery with SACK (docs/architecture.md, "Loss recovery"):
+    // RACK time-based loss detection (RFC 8985 section 6) instead of the
+    // DupThresh rule, tail loss probes (RFC 8985 section 7), Proportional
+    // Rate Reduction during recovery (RFC 6937), and undoing the window
+    // reduction of a spurious retransmission (RFC 3522, 3708, 4015).
+    bool rack = true;
+    bool tlp = true;
+    bool prr = true;
+    bool undo = true;
     bool nodelay = false;
     // For new connections; a socket may choose another (TCP_CONGESTION).
     CcAlgorithm congestion_control = CcAlgorithm::newreno;
@@ -138,7 +147,9 @@ struct TcpConfig {
     X(hystart_css_entered) X(hystart_ss_exits) X(ecn_negotiated) X(ecn_refused) X(ce_rcvd)        \
     X(ece_rcvd) X(ecn_reductions) X(cwr_sent) X(cwr_rcvd) X(paced_delays)                         \
     X(autotune_rcv_grows) X(autotune_snd_grows) X(mem_pressure_entered) X(mem_trims)             \
-    X(mem_limit_drops) X(mem_send_blocked)
+    X(mem_limit_drops) X(mem_send_blocked)                                                        \
+    X(rack_losses) X(rack_timer_fired) X(tlp_probes) X(tlp_recoveries) X(prr_recoveries)         \
+    X(spurious_rtos) X(spurious_fast_rexmits) X(undos) X(dsacks_rcvd)
 
 struct TcpCounters {
 #define UINET_X(name) std::uint64_t name = 0;

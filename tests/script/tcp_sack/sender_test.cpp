@@ -3,7 +3,8 @@
 // is sent; several holes resent within one RTT (NewReno needs one RTT per
 // hole); new data during recovery when pipe allows; recovery ends at the
 // RecoveryPoint; invalid SACK blocks are ignored; an RTO during recovery
-// goes back to SND.UNA.
+// goes back to SND.UNA. These run the DupThresh rules alone (RACK, TLP,
+// PRR and undo off); tests/script/tcp_rack covers those.
 #include <gtest/gtest.h>
 
 #include "tcp_script.hpp"
@@ -32,6 +33,13 @@ SocketId sack_conn(Script& s, std::uint32_t n) {
     return c;
 }
 
+// RFC 6675 alone: the DupThresh rule and cwnd - pipe (no RACK-TLP, PRR, undo).
+ScriptOptions rfc6675() {
+    ScriptOptions o;
+    o.stack.tcp.rack = o.stack.tcp.tlp = o.stack.tcp.prr = o.stack.tcp.undo = false;
+    return o;
+}
+
 VarRef S(std::uint32_t k) { return ours(std::int64_t{k} * kMss); }
 
 // A duplicate ACK (for S0) with SACK blocks given in segment numbers.
@@ -47,7 +55,7 @@ PacketSpec seg(const Script& s, std::uint32_t k) { return out(s).seq(S(k)).paylo
 }  // namespace
 
 TEST(ScriptTcpSackSender, SackedHoleResentOnTheThirdDuplicate) {
-    Script s;
+    Script s(rfc6675());
     SocketId c = sack_conn(s, 12);
     // S0 is lost; the first two duplicates send new data (RFC 3042).
     s.at(ms(60)).inject(dup(s, {{1, 2}}));
@@ -66,7 +74,7 @@ TEST(ScriptTcpSackSender, SackedHoleResentOnTheThirdDuplicate) {
 }
 
 TEST(ScriptTcpSackSender, IsLostStartsRecoveryBeforeThreeDuplicates) {
-    Script s;
+    Script s(rfc6675());
     sack_conn(s, 12);
     // One duplicate whose block covers three segments above S0: more than
     // (DupThresh - 1) * SMSS SACKed above it, so S0 is lost (RFC 6675 4).
@@ -77,7 +85,7 @@ TEST(ScriptTcpSackSender, IsLostStartsRecoveryBeforeThreeDuplicates) {
 }
 
 TEST(ScriptTcpSackSender, SeveralHolesResentWithinOneRoundTrip) {
-    Script s;
+    Script s(rfc6675());
     SocketId c = sack_conn(s, 10);
     // S0 and S3 lost. No new data to send on the first duplicates.
     s.at(ms(60)).inject(dup(s, {{1, 2}}));
@@ -106,7 +114,7 @@ TEST(ScriptTcpSackSender, SeveralHolesResentWithinOneRoundTrip) {
 }
 
 TEST(ScriptTcpSackSender, PipeLimitsSendingThenNewDataGoesAndRecoveryEnds) {
-    Script s;
+    Script s(rfc6675());
     SocketId c = sack_conn(s, 20);
     s.at(ms(60)).inject(dup(s, {{1, 2}}));
     s.at(ms(60)).expect(seg(s, 10));
@@ -132,7 +140,7 @@ TEST(ScriptTcpSackSender, PipeLimitsSendingThenNewDataGoesAndRecoveryEnds) {
 }
 
 TEST(ScriptTcpSackSender, InvalidBlocksAreIgnored) {
-    Script s;
+    Script s(rfc6675());
     sack_conn(s, 10);
     // Below SND.UNA, beyond SND.MAX, inverted: had any counted, S0 would
     // be lost at once.
@@ -150,7 +158,7 @@ TEST(ScriptTcpSackSender, InvalidBlocksAreIgnored) {
 }
 
 TEST(ScriptTcpSackSender, TimeoutDuringRecoveryGoesBackToSndUna) {
-    Script s;
+    Script s(rfc6675());
     SocketId c = sack_conn(s, 10);
     s.at(ms(60)).inject(dup(s, {{1, 4}}));
     s.at(ms(60)).expect(seg(s, 0));
