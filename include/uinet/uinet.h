@@ -348,6 +348,7 @@ struct uinet_in_conninfo {
 #define UINET_SYNF_REJECT_RST 1    /* RST, ACK = the peer's ISN + 1 */
 #define UINET_SYNF_REJECT_SILENT 2 /* nothing is sent, no state is kept */
 #define UINET_SYNF_DEFER 3         /* decide later: uinet_synfilter_deferral_deliver() */
+#define UINET_SYNF_ACCEPT_PASSIVE 4 /* inline position: watch it (passed on, a passive pair) */
 
 typedef uint64_t uinet_synf_deferral_t; /* opaque; 0 = none */
 

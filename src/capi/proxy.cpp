@@ -30,6 +30,7 @@ bool to_verdict(int v, SynVerdict* out) {
         case UINET_SYNF_REJECT_RST: *out = SynVerdict::reject_rst; return true;
         case UINET_SYNF_REJECT_SILENT: *out = SynVerdict::reject_silent; return true;
         case UINET_SYNF_DEFER: *out = SynVerdict::defer; return true;
+        case UINET_SYNF_ACCEPT_PASSIVE: *out = SynVerdict::accept_passive; return true;
         default: return false;
     }
 }
@@ -40,6 +41,7 @@ int from_verdict(SynVerdict v) {
         case SynVerdict::reject_rst: return UINET_SYNF_REJECT_RST;
         case SynVerdict::reject_silent: return UINET_SYNF_REJECT_SILENT;
         case SynVerdict::defer: return UINET_SYNF_DEFER;
+        case SynVerdict::accept_passive: return UINET_SYNF_ACCEPT_PASSIVE;
     }
     return UINET_SYNF_REJECT_SILENT;
 }

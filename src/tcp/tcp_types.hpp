@@ -104,7 +104,9 @@ struct TcpConfig {
     X(super_segs_out) X(super_segs_in) X(syncookies_sent) X(syncookies_ok) X(syncookies_failed)     \
     X(challenge_acks_limited) X(accept_queue_full_acks) X(bad_ack_dropped)                        \
     X(sack_recoveries) X(sack_rexmits) X(rescue_rexmits) X(sack_blocks_rcvd) X(sack_blocks_invalid) \
-    X(sack_blocks_sent) X(dsacks_sent)
+    X(sack_blocks_sent) X(dsacks_sent)                                                          \
+    X(observe_dropped) X(adopted) X(cutins) X(cutin_not_ready) X(cutin_failed) X(cutin_resets)   \
+    X(synf_accept_passive) X(syn_takeovers)
 
 struct TcpCounters {
 #define UINET_X(name) std::uint64_t name = 0;
