@@ -429,11 +429,15 @@ int uinet_if_set_promisc(uinet_instance_t* inst, uinet_if_t ifidx, int promisc);
  *                           (counted: bridged_frames; bridge_errors for an
  *                           unknown interface, the receiving one, or a frame
  *                           too long for it).
+ *   UINET_FIRST_LOOK_OBSERVE bridged as BRIDGE, and a copy is watched by the
+ *                           stack's passive listeners only: nothing is ever
+ *                           answered for it (counted: observed_frames).
  * The handler must not call into the instance. A NULL handler removes it.
  * ENXIO: no such interface. */
 #define UINET_FIRST_LOOK_TAKE 0
 #define UINET_FIRST_LOOK_DROP 1
 #define UINET_FIRST_LOOK_BRIDGE 2
+#define UINET_FIRST_LOOK_OBSERVE 3
 typedef int (*uinet_first_look_t)(void* arg, uinet_if_t ifidx, const uint8_t* frame, size_t len,
                                   uinet_if_t* bridge_to);
 int uinet_if_set_first_look(uinet_instance_t* inst, uinet_if_t ifidx, uinet_first_look_t fn, void* arg);

@@ -232,6 +232,7 @@ int uinet_if_set_first_look(uinet_instance_t* inst, uinet_if_t ifidx, uinet_firs
                 switch (fn(arg, in, frame.data(), frame.size(), &to)) {
                     case UINET_FIRST_LOOK_DROP: return net::FirstLookVerdict::drop();
                     case UINET_FIRST_LOOK_BRIDGE: return net::FirstLookVerdict::bridge(to);
+                    case UINET_FIRST_LOOK_OBSERVE: return net::FirstLookVerdict::observe(to);
                     default: return net::FirstLookVerdict::take();
                 }
             };
