@@ -114,7 +114,8 @@ bool NetLayer::first_look(Instant now, Interface& ifc, Packet& frame) {
         case FirstLookAction::bridge: break;
         case FirstLookAction::observe: break;
     }
-    if (cfg_.passive) {
+    if (cfg_.passive) {  // nothing leaves a passive stack; an observed frame is still watched
+        if (v.action == FirstLookAction::observe) input_observed(now, ifc, frame);
         ++ctr_.tx_passive_suppressed;
         return false;
     }

@@ -52,6 +52,10 @@ bool Stack::set_inline(net::IfIndex client_if, net::IfIndex server_if) {
             Peek p;
             if (!peek_tcp(f, p)) return net::FirstLookVerdict::bridge(out);
             if (tcp_.claims(p.src, p.dst, p.vlans)) return net::FirstLookVerdict::take();
+            // The stack speaks as this frame's sender on the other wire (a
+            // taken-over handshake): the real sender's frames would
+            // contradict it.
+            if (tcp_.claims(p.dst, p.src, p.vlans)) return net::FirstLookVerdict::drop();
             using wire::TcpFlags;
             const bool syn = (p.flags & (TcpFlags::syn | TcpFlags::ack | TcpFlags::rst)) == TcpFlags::syn;
             if (tcp_.observes(p.src, p.dst, p.vlans, syn && client_side)) return net::FirstLookVerdict::observe(out);

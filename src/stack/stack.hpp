@@ -74,8 +74,10 @@ public:
     // cut-in, a takeover, an accepted one) is taken; a frame of a watched
     // flow, or a client's SYN that a passive listener matches, is bridged
     // and observed; a client's SYN that a terminating listener would take
-    // is taken (its SYN filter decides, accept_passive included); all else
-    // is bridged unchanged. False if either interface does not exist.
+    // is taken (its SYN filter decides, accept_passive included); a frame
+    // from an endpoint the stack impersonates towards the other side (a
+    // taken-over handshake's server) is dropped; all else is bridged
+    // unchanged. False if either interface does not exist.
     bool set_inline(net::IfIndex client_if, net::IfIndex server_if);
 
     // One iteration at `now`; returns the next deadline.

@@ -132,10 +132,9 @@ bool PassiveEngine::watch_syn(Instant now, TcbId lid, const net::Ipv4Rx& rx, con
     auto [it, fresh] = listeners_.try_emplace(lid);
     if (fresh) it->second.observes = false;
     const ConnKey key{rx.dst, rx.src, syn.dst_port, syn.src_port, 0};
-    if (vlan_ids_.find(rx.l2 ? rx.l2->vlans : wire::VlanStack{}) != VlanIds::kUnknown) {
-        const std::uint32_t vid = vlan_ids_.find(rx.l2 ? rx.l2->vlans : wire::VlanStack{});
-        if (table_.find(ConnKey{key.laddr, key.raddr, key.lport, key.rport, vid})) return false;
-    }
+    const std::uint32_t vid = vlan_ids_.find(rx.l2 ? rx.l2->vlans : wire::VlanStack{});
+    if (vid != VlanIds::kUnknown && table_.find(ConnKey{key.laddr, key.raddr, key.lport, key.rport, vid}))
+        return false;  // already watched
     auto id = create(now, t, lid, key, rx.l2, true, false);
     if (!id) return false;
     ++ctr_.observe_only_flows;

@@ -31,6 +31,12 @@
 //  * Passive receive (tcp/passive.hpp, docs/passive.md): once a listener
 //    is made passive, a PassiveEngine sees every segment first and takes
 //    those of the connections it observes; it never sends.
+//  * Inline position and cut-in (tcp_cutin.cpp, docs/passive.md): frames
+//    marked observe-only (bridged copies) reach the passive engine and
+//    nothing else; cut_in() turns a watched flow into two promiscuous
+//    connections adopted in ESTABLISHED (Tcb::adopt), one impersonating
+//    each endpoint towards the other; a connection of the table goes
+//    before the passive engine's listeners.
 //  * SYN floods (RFC 4987): SYN-RECEIVED connections are bounded per
 //    listener (syn_backlog) and per stack (max_syn_received); past either,
 //    SYNs get SYN cookies (syn_cookie.hpp) and the ACK that returns a valid

@@ -434,6 +434,10 @@ TEST(CutIn, UnansweredSynIsTakenOver) {
     EXPECT_EQ(s.smac, kSMac);
     EXPECT_EQ(s.dmac, kCMac);
     EXPECT_EQ(in.tcp().passive_info(pair->c2s)->end, tcp::PassiveEnd::taken_over);
+    // The server answering late is not passed on: the stack is the server now.
+    in.feed(1, seg(false, kSIsn, kCIsn + 1, TcpFlags::syn | TcpFlags::ack, {}, 65160, kSSyn));
+    EXPECT_TRUE(in.take(0).empty());
+    EXPECT_EQ(in.counter("net", "rx_first_look_dropped"), 1u);
     // The client's ACK completes it with us; it is accepted on the listener.
     in.feed(0, seg(true, kCIsn + 1, s.tcp.seq.raw() + 1, TcpFlags::ack, bytes(3, 9), 502,
                    ts(5100, s.tcp.options.timestamps ? s.tcp.options.timestamps->first : 0)));
