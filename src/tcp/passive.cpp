@@ -310,6 +310,10 @@ void PassiveEngine::on_segment(Instant now, Instant t, PassiveFlowId id, Flow& f
         }
     }
     if (s.st.first.is_never() && (syn || !data.empty())) s.st.first = t;
+    if (syn && dir == 0 && !r.syn_seen) f.hs[0] = now;
+    if (syn && dir == 1 && f.hs[1].is_never()) f.hs[1] = now;
+    if (!syn && dir == 0 && ack && f.hs[2].is_never() && !f.hs[1].is_never() && r.synced && seg.ack == r.base)
+        f.hs[2] = now;
     if (seg.flags & TcpFlags::rst) {
         // RFC 5961 3.2 asks a receiver for an exact match; an observer that
         // may have missed bytes takes a RST anywhere within the window.

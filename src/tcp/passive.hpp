@@ -204,6 +204,9 @@ private:
         wire::TcpRepr syn;                   // the client's SYN (takeover)
         net::L2Info syn_l2;                  // its frame
         bool takeover = false;               // syn_takeover applies
+        // Stack time of the client's (latest) SYN, the server's first SYN-ACK
+        // and the client's ACK of it: the two sides' RTT as seen inline.
+        Instant hs[3] = {Instant::never(), Instant::never(), Instant::never()};
         TcbId origin = 0;                    // the listener that matched the SYN
         TimerId timer = 0;
         Instant due = Instant::never();

@@ -113,6 +113,9 @@ Result<CutInPlan, CutInError> PassiveEngine::prepare_cut_in(PassiveFlowId id) {
     p.server_if = f.s[1].ifindex;
     p.to_client = build(1);
     p.to_server = build(0);
+    auto span = [](Instant a, Instant b) { return a.is_never() || b.is_never() || b < a ? Duration{} : b - a; };
+    p.to_server.rtt = span(f.hs[0], f.hs[1]);  // SYN -> SYN-ACK: the server's side
+    p.to_client.rtt = span(f.hs[1], f.hs[2]);  // SYN-ACK -> ACK: the client's side
     return p;
 }
 

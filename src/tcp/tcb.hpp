@@ -80,6 +80,7 @@ struct AdoptState {
     std::uint32_t ts_last = 0;        // the impersonated endpoint's latest TSval
     std::uint32_t ts_recent = 0;      // the peer's latest TSval
     Bytes unacked;                    // [snd_una, snd_nxt): ours, not yet acknowledged
+    Duration rtt{};                   // observed round trip to the peer (zero: unknown)
 };
 
 // Why a connection ended, as errno values for SO_ERROR.

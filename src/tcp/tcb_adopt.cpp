@@ -14,6 +14,9 @@
 //    is the peer's (capped by the route), and our TSvals continue the
 //    impersonated endpoint's sequence (RFC 7323 5.4: monotonic per
 //    connection, else the peer's PAWS check drops our segments).
+//  * RTT: the handshake as the inline stack saw it (SYN to SYN-ACK for the
+//    server's side, SYN-ACK to the client's ACK for the client's) is the
+//    first sample when known.
 //  * The right edge of the window the impersonated endpoint advertised is
 //    kept (RFC 9293 3.8.6: a window is not shrunk); the receive buffer grows
 //    to hold it if needed.
@@ -73,6 +76,9 @@ void Tcb::adopt(Instant now, const AdoptState& st, std::uint16_t route_mss) {
     rcv_adv_ = edge;
     last_ack_sent_ = seq_min(st.last_ack, st.rcv_nxt);
 
+    // RFC 6298 2.2: a first measurement (the handshake as observed) seeds
+    // SRTT and RTTVAR; else the initial RTO applies.
+    if (st.rtt > Duration::zero()) rtt_.sample(st.rtt);
     cc_->init(payload_mss());
     last_rcv_ = now;
     last_send_ = now;

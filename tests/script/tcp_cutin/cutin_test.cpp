@@ -294,6 +294,22 @@ TEST(CutIn, AdoptedTcbsContinueBothSequenceSpacesAndOptions) {
     EXPECT_EQ(in.counter("tcp", "rsts_sent"), 0u);
 }
 
+TEST(CutIn, ObservedHandshakeSeedsEachSidesRtt) {
+    Inline in;
+    SocketId pl = *in.tcp().open_passive_listener();
+    in.feed(0, seg(true, kCIsn, 0, TcpFlags::syn, {}, 64240, kCSyn));
+    auto pair = in.tcp().accept_passive(pl);
+    ASSERT_TRUE(pair);
+    in.advance(Duration::millis(30));  // the server's side: 30 ms
+    in.feed(1, seg(false, kSIsn, kCIsn + 1, TcpFlags::syn | TcpFlags::ack, {}, 65160, kSSyn));
+    in.advance(Duration::millis(10));  // the client's side: 10 ms
+    in.feed(0, seg(true, kCIsn + 1, kSIsn + 1, TcpFlags::ack, {}, 502, ts(5001, 90000)));
+    auto r = in.tcp().cut_in(in.now(), pair->c2s);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(in.tcp().info(r->to_server)->rtt, Duration::millis(30));
+    EXPECT_EQ(in.tcp().info(r->to_client)->rtt, Duration::millis(10));
+}
+
 TEST(CutIn, WaitsForAGapToFill) {
     tcp::PassiveConfig pc;
     pc.retain_unacked = true;
