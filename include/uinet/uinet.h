@@ -348,6 +348,7 @@ struct uinet_in_conninfo {
 #define UINET_SYNF_REJECT_RST 1    /* RST, ACK = the peer's ISN + 1 */
 #define UINET_SYNF_REJECT_SILENT 2 /* nothing is sent, no state is kept */
 #define UINET_SYNF_DEFER 3         /* decide later: uinet_synfilter_deferral_deliver() */
+#define UINET_SYNF_ACCEPT_PASSIVE 4 /* inline position: watch it (passed on, a passive pair) */
 
 typedef uint64_t uinet_synf_deferral_t; /* opaque; 0 = none */
 
@@ -428,11 +429,15 @@ int uinet_if_set_promisc(uinet_instance_t* inst, uinet_if_t ifidx, int promisc);
  *                           (counted: bridged_frames; bridge_errors for an
  *                           unknown interface, the receiving one, or a frame
  *                           too long for it).
+ *   UINET_FIRST_LOOK_OBSERVE bridged as BRIDGE, and a copy is watched by the
+ *                           stack's passive listeners only: nothing is ever
+ *                           answered for it (counted: observed_frames).
  * The handler must not call into the instance. A NULL handler removes it.
  * ENXIO: no such interface. */
 #define UINET_FIRST_LOOK_TAKE 0
 #define UINET_FIRST_LOOK_DROP 1
 #define UINET_FIRST_LOOK_BRIDGE 2
+#define UINET_FIRST_LOOK_OBSERVE 3
 typedef int (*uinet_first_look_t)(void* arg, uinet_if_t ifidx, const uint8_t* frame, size_t len,
                                   uinet_if_t* bridge_to);
 int uinet_if_set_first_look(uinet_instance_t* inst, uinet_if_t ifidx, uinet_first_look_t fn, void* arg);

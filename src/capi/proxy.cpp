@@ -30,6 +30,7 @@ bool to_verdict(int v, SynVerdict* out) {
         case UINET_SYNF_REJECT_RST: *out = SynVerdict::reject_rst; return true;
         case UINET_SYNF_REJECT_SILENT: *out = SynVerdict::reject_silent; return true;
         case UINET_SYNF_DEFER: *out = SynVerdict::defer; return true;
+        case UINET_SYNF_ACCEPT_PASSIVE: *out = SynVerdict::accept_passive; return true;
         default: return false;
     }
 }
@@ -40,6 +41,7 @@ int from_verdict(SynVerdict v) {
         case SynVerdict::reject_rst: return UINET_SYNF_REJECT_RST;
         case SynVerdict::reject_silent: return UINET_SYNF_REJECT_SILENT;
         case SynVerdict::defer: return UINET_SYNF_DEFER;
+        case SynVerdict::accept_passive: return UINET_SYNF_ACCEPT_PASSIVE;
     }
     return UINET_SYNF_REJECT_SILENT;
 }
@@ -230,6 +232,7 @@ int uinet_if_set_first_look(uinet_instance_t* inst, uinet_if_t ifidx, uinet_firs
                 switch (fn(arg, in, frame.data(), frame.size(), &to)) {
                     case UINET_FIRST_LOOK_DROP: return net::FirstLookVerdict::drop();
                     case UINET_FIRST_LOOK_BRIDGE: return net::FirstLookVerdict::bridge(to);
+                    case UINET_FIRST_LOOK_OBSERVE: return net::FirstLookVerdict::observe(to);
                     default: return net::FirstLookVerdict::take();
                 }
             };

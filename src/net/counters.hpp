@@ -24,7 +24,7 @@ namespace uinet::net {
     X(ip_tx) X(ip_tx_fragments) X(ip_tx_no_route) X(ip_tx_too_big) X(ip_tx_no_buffers)        \
     X(icmp_rx) X(icmp_bad) X(icmp_echo_rx) X(icmp_echo_replies_sent) X(icmp_bcast_echo_ignored) \
     X(icmp_errors_rx) X(icmp_unreach_sent) X(icmp_time_exceeded_sent) X(icmp_errors_suppressed) \
-    X(icmp_rate_limited) X(icmp_other_rx)
+    X(icmp_rate_limited) X(icmp_other_rx) X(observed_frames) X(rx_observe_unclaimed)
 
 struct NetCounters {
 #define UINET_X(name) std::uint64_t name = 0;

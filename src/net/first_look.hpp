@@ -13,6 +13,12 @@
 //               an unknown interface, to the receiving interface itself, or
 //               of a frame longer than the target's MTU plus its L2 headers
 //               is dropped and counted in bridge_errors.
+//      observe - bridge AND watch: the frame is bridged as above and a copy
+//               is processed by the stack as observe-only (Ipv4Rx::observe):
+//               only TCP's passive engine may take it; the stack answers
+//               nothing for it (no ARP, ICMP or TCP reply) and drops what
+//               the engine does not take (counted rx_observe_unclaimed).
+//               This is the inline passive position (docs/passive.md).
 //  * The hook must not call back into the stack; it only classifies. It is
 //    how an inline transparent proxy passes on what it does not terminate
 //    (ARP for other hosts, UDP, multicast) without losing it.
@@ -28,7 +34,7 @@ namespace uinet::net {
 
 using IfIndex = std::uint32_t;
 
-enum class FirstLookAction : std::uint8_t { take, drop, bridge };
+enum class FirstLookAction : std::uint8_t { take, drop, bridge, observe };
 
 struct FirstLookVerdict {
     FirstLookAction action = FirstLookAction::take;
@@ -37,6 +43,7 @@ struct FirstLookVerdict {
     static FirstLookVerdict take() { return {}; }
     static FirstLookVerdict drop() { return {FirstLookAction::drop, 0}; }
     static FirstLookVerdict bridge(IfIndex to) { return {FirstLookAction::bridge, to}; }
+    static FirstLookVerdict observe(IfIndex to) { return {FirstLookAction::observe, to}; }
 };
 
 // frame: the whole received frame (valid only during the call; the first

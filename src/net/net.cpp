@@ -112,8 +112,10 @@ bool NetLayer::first_look(Instant now, Interface& ifc, Packet& frame) {
         case FirstLookAction::take: return true;
         case FirstLookAction::drop: ++ctr_.rx_first_look_dropped; return false;
         case FirstLookAction::bridge: break;
+        case FirstLookAction::observe: break;
     }
-    if (cfg_.passive) {
+    if (cfg_.passive) {  // nothing leaves a passive stack; an observed frame is still watched
+        if (v.action == FirstLookAction::observe) input_observed(now, ifc, frame);
         ++ctr_.tx_passive_suppressed;
         return false;
     }
@@ -123,9 +125,43 @@ bool NetLayer::first_look(Instant now, Interface& ifc, Packet& frame) {
         ++ctr_.bridge_errors;
         return false;
     }
+    if (v.action == FirstLookAction::observe) input_observed(now, ifc, frame);
     ++ctr_.bridged_frames;
     out->txq.push_back(std::move(frame));
     return false;
+}
+
+void NetLayer::input_observed(Instant now, Interface& ifc, const Packet& frame) {
+    // The frame leaves unchanged; the stack watches a private copy of it.
+    Packet copy = pool_.alloc(0);
+    if (!copy || !copy.append(frame)) {
+        ++ctr_.tx_no_buffers;
+        return;
+    }
+    copy.meta() = frame.meta();
+    ++ctr_.observed_frames;
+    auto parsed = wire::parse_l2(copy.front().bytes());
+    if (!parsed || parsed->ethertype != wire::ethertype::ipv4) {
+        ++ctr_.rx_observe_unclaimed;
+        return;
+    }
+    const L2Info l2{parsed->src, parsed->dst, parsed->vlans};
+    copy.pull(parsed->header_len);
+    observing_ = true;
+    input_ipv4(now, ifc, l2, std::move(copy));
+    observing_ = false;
+}
+
+void NetLayer::set_inline_pair(IfIndex a, IfIndex b) {
+    std::erase_if(inline_pairs_, [&](const auto& p) { return p.first == a || p.first == b; });
+    inline_pairs_.emplace_back(a, b);
+    inline_pairs_.emplace_back(b, a);
+}
+
+IfIndex NetLayer::inline_peer(IfIndex i) const {
+    for (const auto& p : inline_pairs_)
+        if (p.first == i) return p.second;
+    return 0;
 }
 
 void NetLayer::input_arp(Instant now, Interface& ifc, const L2Info& l2, Packet pkt) {
@@ -225,6 +261,10 @@ void NetLayer::input_ipv4(Instant now, Interface& ifc, const L2Info& l2, Packet 
 
     Ipv4Rx rx{ifc.index(), &l2, ip.src, ip.dst, ip.ttl, ip.tos,
               bcast || l2.dst.is_multicast() || l2.dst.is_broadcast(), hdr_bytes};
+    if (ip.is_fragment() && observing_) {
+        ++ctr_.rx_observe_unclaimed;  // a fragment cannot be matched to a flow
+        return;
+    }
     if (ip.is_fragment()) {
         ++ctr_.ip_fragments_rx;
         FragKey key{ip.src, ip.dst, ip.ident, ip.protocol};
@@ -241,7 +281,13 @@ void NetLayer::input_ipv4(Instant now, Interface& ifc, const L2Info& l2, Packet 
     deliver_ipv4(now, ifc, rx, ip.protocol, std::move(pkt));
 }
 
-void NetLayer::deliver_ipv4(Instant now, Interface& ifc, const Ipv4Rx& rx, std::uint8_t protocol, Packet payload) {
+void NetLayer::deliver_ipv4(Instant now, Interface& ifc, const Ipv4Rx& rx_in, std::uint8_t protocol, Packet payload) {
+    Ipv4Rx rx = rx_in;
+    rx.observe = observing_;
+    if (observing_ && protocol != wire::ip_proto::tcp) {
+        ++ctr_.rx_observe_unclaimed;  // only TCP's passive engine watches
+        return;
+    }
     if (protocol == wire::ip_proto::icmp) {
         input_icmp(now, ifc, rx, std::move(payload));
         return;

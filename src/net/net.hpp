@@ -40,6 +40,9 @@ struct Ipv4Rx {
     std::uint8_t tos = 0;
     bool link_broadcast = false;  // sent to a broadcast or multicast address
     Bytes ip_header;              // the IP header as received (valid during the call)
+    // A copy of a frame that was also bridged (first-look `observe`): the
+    // transport may watch it but must answer nothing.
+    bool observe = false;
 };
 
 // An ICMP error about a datagram this stack sent (RFC 1122 section 3.2.2:
@@ -122,6 +125,10 @@ public:
     Pool& pool() { return pool_; }
 
     void input(Instant now, Interface& ifc, Packet frame);
+    // The two interfaces of an inline position (a bump in the wire): each
+    // is the other's peer. 0 if the interface has none.
+    void set_inline_pair(IfIndex a, IfIndex b);
+    IfIndex inline_peer(IfIndex i) const;
     Result<void, SendError> send(Instant now, const SendOptions& opt, Packet l4);
     // The ICMP error for a datagram a transport rejected (port unreachable
     // and friends); honours blackholing and the RFC 1122 3.2.2 rules.
@@ -152,6 +159,8 @@ private:
     // Runs the interface's first-look hook; true if the stack should go on
     // with the frame (it was moved away or dropped otherwise).
     bool first_look(Instant now, Interface& ifc, Packet& frame);
+    // Processes an observe-only copy of a bridged frame.
+    void input_observed(Instant now, Interface& ifc, const Packet& frame);
     void input_arp(Instant now, Interface& ifc, const L2Info& l2, Packet pkt);
     void input_ipv4(Instant now, Interface& ifc, const L2Info& l2, Packet pkt);
     void deliver_ipv4(Instant now, Interface& ifc, const Ipv4Rx& rx, std::uint8_t protocol, Packet payload);
@@ -184,6 +193,8 @@ private:
     Instant icmp_last_{};
     std::vector<Packet> released_;  // scratch for ARP resolutions
     std::function<void(const EchoReply&)> echo_listener_;
+    bool observing_ = false;  // input_observed() is running
+    std::vector<std::pair<IfIndex, IfIndex>> inline_pairs_;
 };
 
 // Prepends n bytes of header to pkt: in its headroom when there is room,

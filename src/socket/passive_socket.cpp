@@ -51,7 +51,9 @@ Result<PassivePair, AcceptError> TcpSockets::accept_passive(SocketId id) {
     auto t = tcb_id(id);
     if (!t) return Err{AcceptError::bad_socket};
     tcp::PassiveEngine* eng = tcp_.passive_engine();
-    if (!tcp_.passive(*t) || !eng) return Err{AcceptError::not_listening};
+    // A passive listener's pairs, or those of a terminating listener whose
+    // SYN filter chose to watch (SynVerdict::accept_passive).
+    if (!eng || !eng->has_queue(*t)) return Err{AcceptError::not_listening};
     if (!eng->accept_ready(*t)) return Err{AcceptError::would_block};
     auto f = eng->accept(*t);
     if (!f) return Err{AcceptError::would_block};
@@ -117,6 +119,27 @@ int TcpSockets::passive_error(const PassiveRef& p) const {
 
 void TcpSockets::passive_finish(Instant now) {
     if (tcp::PassiveEngine* eng = tcp_.passive_engine()) eng->finish(now);
+}
+
+Result<TcpSockets::CutInPair, tcp::CutInError> TcpSockets::cut_in(Instant now, SocketId id, tcp::CutInMode mode) {
+    const PassiveRef* p = passive_ref(id);
+    if (!p) return Err{tcp::CutInError::bad_socket};
+    auto r = tcp_.cut_in(now, p->flow, mode);
+    if (!r) return Err{r.error()};
+    CutInPair out;
+    auto wrap = [&](tcp::TcbId c) {
+        if (c == 0) return SocketId{};
+        SocketId nid = table_.create(SocketKind::tcp);
+        table_.find(nid)->proto_id = c;
+        tcp_.tcb(c)->owner = nid.cookie();
+        tcp_.tcb(c)->accepted = true;
+        const std::uint32_t ev = poll(nid);
+        if (ev) table_.raise(nid, ev);
+        return nid;
+    };
+    out.to_client = wrap(r->to_client);
+    out.to_server = wrap(r->to_server);
+    return out;
 }
 
 std::optional<int> TcpSockets::passive_direction(SocketId id) const {

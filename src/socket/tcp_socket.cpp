@@ -77,7 +77,9 @@ Result<SocketId, AcceptError> TcpSockets::accept(SocketId id, Endpoint* peer) {
     auto t = tcb_id(id);
     if (!t) return Err{AcceptError::bad_socket};
     const tcp::Tcb* l = tcp_.tcb(*t);
-    if (!l || l->state() != TcpState::listen || tcp_.passive(*t)) return Err{AcceptError::not_listening};
+    // A passive listener's accept queue holds the handshakes it took over
+    // (PassiveConfig::syn_takeover).
+    if (!l || l->state() != TcpState::listen) return Err{AcceptError::not_listening};
     auto c = tcp_.accept(*t);
     if (!c) return Err{AcceptError::would_block};
     SocketId nid = table_.create(SocketKind::tcp);

@@ -151,6 +151,20 @@ public:
     // ends now (capture_end), its gaps becoming holes; readers get EOF.
     void passive_finish(Instant now);
 
+    // --- cut-in (socket/passive_socket.cpp, docs/passive.md) ---
+    // Converts the observed connection of a passive stream socket (either
+    // of the pair) into active sockets: to_client impersonates the server
+    // towards the client, to_server the client towards the server (with
+    // mode reset_server / reset_client that side is reset and its id is
+    // invalid). The passive sockets read what they hold, then EOF; the new
+    // sockets continue exactly there. not_ready (EAGAIN): a gap or an
+    // unfinished handshake; try again at a later readable event.
+    struct CutInPair {
+        SocketId to_client, to_server;
+    };
+    Result<CutInPair, tcp::CutInError> cut_in(Instant now, SocketId passive_socket,
+                                              tcp::CutInMode mode = tcp::CutInMode::both);
+
     void tcp_event(std::uint64_t owner, std::uint32_t events) override;
 
 private:

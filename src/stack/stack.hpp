@@ -68,6 +68,17 @@ public:
     // Installs (or, with an empty hook, removes) the first-look hook of an
     // interface (net/first_look.hpp); false if there is no such interface.
     bool set_first_look(net::IfIndex ifindex, net::FirstLookHook hook);
+    // The inline position (stack/inline.cpp, docs/passive.md): a bump in
+    // the wire between a client-side and a server-side interface. Installs
+    // both first-look hooks: a frame of a connection the stack owns (a
+    // cut-in, a takeover, an accepted one) is taken; a frame of a watched
+    // flow, or a client's SYN that a passive listener matches, is bridged
+    // and observed; a client's SYN that a terminating listener would take
+    // is taken (its SYN filter decides, accept_passive included); a frame
+    // from an endpoint the stack impersonates towards the other side (a
+    // taken-over handshake's server) is dropped; all else is bridged
+    // unchanged. False if either interface does not exist.
+    bool set_inline(net::IfIndex client_if, net::IfIndex server_if);
 
     // One iteration at `now`; returns the next deadline.
     Instant poll(Instant now);

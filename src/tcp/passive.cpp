@@ -18,6 +18,8 @@ const char* to_string(PassiveEnd e) {
         case PassiveEnd::capture_end: return "capture-end";
         case PassiveEnd::replaced: return "replaced";
         case PassiveEnd::listener_closed: return "listener-closed";
+        case PassiveEnd::cut_in: return "cut-in";
+        case PassiveEnd::taken_over: return "taken-over";
     }
     return "?";
 }
@@ -58,7 +60,7 @@ const PassiveEngine::Flow* PassiveEngine::flow(PassiveFlowId f) const {
 
 void PassiveEngine::set_listener(TcbId lid, bool on) {
     if (on)
-        listeners_[lid];
+        listeners_[lid].observes = true;
     else
         listener_closed(lid);
 }
@@ -94,6 +96,7 @@ bool PassiveEngine::input(Instant now, const net::Ipv4Rx& rx, const wire::TcpRep
                           std::size_t hlen, std::size_t len, const ConnKey& key) {
     Instant t = payload.meta().rx_time;
     if (t == Instant{}) t = now;
+    cur_if_ = rx.ifindex;
     Bytes data;
     if (len > 0) {
         if (payload.front().size() >= hlen + len) {
@@ -132,7 +135,18 @@ bool PassiveEngine::input(Instant now, const net::Ipv4Rx& rx, const wire::TcpRep
         const TcbId lid = passive_listener_for(key);
         if (lid == 0) return false;  // not a passive listener's: the connection table decides
         auto id = create(now, t, lid, ConnKey{rx.dst, rx.src, seg.dst_port, seg.src_port, 0}, rx.l2, true, false);
-        if (id) on_segment(now, t, *id, *flow(*id), 0, seg, data);
+        if (id) {
+            Flow& f = *flow(*id);
+            // A handshake the server may leave unanswered (syn_takeover):
+            // only where the stack can answer, in an inline position.
+            if (cfg_.syn_takeover > Duration::zero() && rx.observe && tcp_.net_.inline_peer(rx.ifindex) != 0) {
+                f.takeover = true;
+                f.syn = seg;
+                f.syn_now = now;
+                if (rx.l2) f.syn_l2 = *rx.l2;
+            }
+            on_segment(now, t, *id, f, 0, seg, data);
+        }
         return true;
     }
     const TcbId lid = passive_listener_for(key);
@@ -185,6 +199,9 @@ std::optional<PassiveFlowId> PassiveEngine::create(Instant now, Instant t, TcbId
     table_.insert(f.key, id);
     f.in_table = true;
     f.listener = lid;
+    f.origin = lid;
+    if (cfg_.retain_unacked)
+        for (Stream& st : f.s) st.buf.set_retain(true);
     f.queued = true;
     f.last_now = now;
     PassiveConnInfo& in = f.info;
@@ -269,6 +286,7 @@ void PassiveEngine::on_segment(Instant now, Instant t, PassiveFlowId id, Flow& f
     const bool ack = seg.flags & TcpFlags::ack;
     ++ctr_.segments;
     ++s.st.segments;
+    s.ifindex = cur_if_;
     f.info.last = t;
     f.last_now = now;
     if (syn) {
@@ -281,6 +299,9 @@ void PassiveEngine::on_segment(Instant now, Instant t, PassiveFlowId id, Flow& f
             }
             s.syn_seen = true;
             s.wscale = seg.options.wscale;
+            s.mss = seg.options.mss;
+            s.sack_ok = seg.options.sack_permitted;
+            s.ts_ok = seg.options.timestamps.has_value();
             set_limits(f);
         } else if (s.base != seg.seq + 1) {
             ++ctr_.syn_ignored;  // another SYN-ACK (different ISN) on a live flow
@@ -289,6 +310,10 @@ void PassiveEngine::on_segment(Instant now, Instant t, PassiveFlowId id, Flow& f
         }
     }
     if (s.st.first.is_never() && (syn || !data.empty())) s.st.first = t;
+    if (syn && dir == 0 && !r.syn_seen) f.hs[0] = now;
+    if (syn && dir == 1 && f.hs[1].is_never()) f.hs[1] = now;
+    if (!syn && dir == 0 && ack && f.hs[2].is_never() && !f.hs[1].is_never() && r.synced && seg.ack == r.base)
+        f.hs[2] = now;
     if (seg.flags & TcpFlags::rst) {
         // RFC 5961 3.2 asks a receiver for an exact match; an observer that
         // may have missed bytes takes a RST anywhere within the window.
@@ -309,6 +334,23 @@ void PassiveEngine::on_segment(Instant now, Instant t, PassiveFlowId id, Flow& f
         }
         touch(id, f);
         return;
+    }
+    // The sender's latest ACK, window and TSval (cut-in continues them); the
+    // bytes it acknowledged need no longer be kept.
+    if (seg.options.timestamps &&
+        (!s.ts_seen || static_cast<std::int32_t>(seg.options.timestamps->first - s.tsval) > 0)) {
+        s.tsval = seg.options.timestamps->first;
+        s.ts_seen = true;
+    }
+    if (ack && (!s.acked || seg.ack >= s.ack)) {
+        s.acked = true;
+        s.ack = seg.ack;
+        s.win = seg.window;
+        s.win_syn = syn;
+        if (r.synced && r.buf.retaining()) {
+            const std::int64_t a = offset_of(r, seg.ack);
+            if (a > 0) r.buf.release_to(static_cast<std::uint64_t>(a));
+        }
     }
     if (ack) {
         if (!r.synced) {
@@ -406,6 +448,7 @@ Instant PassiveEngine::due_of(const Flow& f) const {
     if (!f.ended_at.is_never()) return f.ended_at + cfg_.linger;
     const bool half = f.s[0].st.end != PassiveEnd::open || f.s[1].st.end != PassiveEnd::open;
     Instant d = f.last_now + (half ? cfg_.half_closed_timeout : cfg_.idle_timeout);
+    if (f.takeover && !f.s[1].syn_seen) d = earliest(d, f.syn_now + cfg_.syn_takeover);
     for (const Stream& s : f.s) {
         if (s.buf.has_gap()) d = earliest(d, s.buf.gap_since() + cfg_.hole_timeout);
         if (s.fin && !s.buf.has_gap() && s.buf.nxt() < s.fin_off) d = earliest(d, s.fin_time + cfg_.hole_timeout);
@@ -435,6 +478,9 @@ void PassiveEngine::on_timer(Instant now, PassiveFlowId id) {
             maybe_free(id);
             return;
         }
+    } else if (f.takeover && !f.s[1].syn_seen && now >= f.syn_now + cfg_.syn_takeover) {
+        takeover(now, id, f);
+        return;
     } else {
         const bool half = f.s[0].st.end != PassiveEnd::open || f.s[1].st.end != PassiveEnd::open;
         if (now >= f.last_now + (half ? cfg_.half_closed_timeout : cfg_.idle_timeout)) {
@@ -582,11 +628,8 @@ Result<void, ProxyError> TcpLayer::set_passive(TcbId id, bool on) {
     if (!s) return Err{ProxyError::bad_socket};
     if (s->tcb->state() != TcpState::closed) return Err{ProxyError::invalid_state};
     if (!bound(id)) s->promisc = on;
-    if (!passive_) {
-        if (!on) return {};
-        passive_ = std::make_unique<PassiveEngine>(*this, cfg_.passive, SipKey{random_.u64(), random_.u64()});
-    }
-    passive_->set_listener(id, on);
+    if (!passive_ && !on) return {};
+    ensure_passive().set_listener(id, on);
     return {};
 }
 

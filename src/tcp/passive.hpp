@@ -40,6 +40,7 @@
 #include <vector>
 
 #include "base/flat_map.hpp"
+#include "base/result.hpp"
 #include "base/siphash.hpp"
 #include "base/timer_wheel.hpp"
 #include "buf/packet.hpp"
@@ -47,6 +48,7 @@
 #include "tcp/passive_buffer.hpp"
 #include "tcp/passive_types.hpp"
 #include "tcp/proxy.hpp"
+#include "tcp/tcb.hpp"
 #include "tcp/tcp_types.hpp"
 #include "tcp/vlan_ids.hpp"
 #include "wire/tcp.hpp"
@@ -66,6 +68,30 @@ struct PassiveConnInfo {
     PassiveStreamInfo c2s, s2c;
 };
 
+// Cut-in (passive_cutin.cpp, docs/passive.md).
+enum class CutInError : std::uint8_t {
+    bad_socket,     // not a passive stream socket (or a stale one)
+    not_ready,      // a gap or an unfinished handshake in the way: try again later
+    invalid_state,  // the connection ended, or a FIN was seen, or it was picked up mid-stream
+    exists,         // the stack already has a connection on one of the 4-tuples
+    no_resources,   // no TCB could be made
+};
+int to_errno(CutInError e);
+const char* to_string(CutInError e);
+// What the stack does with the two sides at cut-in.
+enum class CutInMode : std::uint8_t {
+    both,          // terminate both: one Tcb towards the client, one towards the server
+    reset_server,  // keep the client side; RST the server (from the client's identity)
+    reset_client,  // keep the server side; RST the client (from the server's identity)
+};
+struct CutInPlan {
+    Endpoint client, server;
+    ConnL2 l2;                              // local_mac = the server's, peer_mac = the client's, the tags
+    net::IfIndex client_if = 0, server_if = 0;  // where each side's frames arrive (0: unknown)
+    AdoptState to_client;                   // the Tcb facing the client (impersonates the server)
+    AdoptState to_server;                   // the Tcb facing the server (impersonates the client)
+};
+
 // A flow's handle: slab index + 1 and generation.
 struct PassiveFlowId {
     std::uint32_t index = 0;
@@ -82,7 +108,13 @@ public:
 
     const PassiveConfig& config() const { return cfg_; }
     void set_listener(TcbId lid, bool on);
-    bool is_listener(TcbId lid) const { return listeners_.count(lid) != 0; }
+    bool is_listener(TcbId lid) const {
+        auto it = listeners_.find(lid);
+        return it != listeners_.end() && it->second.observes;
+    }
+    // The listener has a queue of pairs (a passive listener, or a
+    // terminating one whose filter watched some SYNs).
+    bool has_queue(TcbId lid) const { return listeners_.count(lid) != 0; }
     // The listener is gone: its queued flows are dropped.
     void listener_closed(TcbId lid);
 
@@ -103,6 +135,22 @@ public:
     bool pending(PassiveFlowId f, int dir) const;
     bool at_eof(PassiveFlowId f, int dir) const;
     std::optional<PassiveConnInfo> info(PassiveFlowId f) const;
+
+    // --- inline position and cut-in (passive_cutin.cpp) ---
+    // Would a segment from src to dst (this tag stack) be taken: a flow's,
+    // or a client's SYN that a passive listener matches. Read-only (for an
+    // inline position's first-look hook).
+    bool observes(Endpoint src, Endpoint dst, const wire::VlanStack& vlans, bool syn_only) const;
+    // The state for two Tcbs to take the flow over; the bytes in flight are
+    // copied into scratch (valid until the next call). Err if not possible
+    // now (CutInError).
+    Result<CutInPlan, CutInError> prepare_cut_in(PassiveFlowId f);
+    // The flow ends (cut_in) at what was observed: its sockets read what
+    // they hold, then EOF; its frames are no longer the engine's.
+    void commit_cut_in(Instant now, PassiveFlowId f);
+    // A SYN that a terminating listener's filter chose to watch (SynVerdict
+    // accept_passive): a flow queued on that listener's passive queue.
+    bool watch_syn(Instant now, TcbId lid, const net::Ipv4Rx& rx, const wire::TcpRepr& syn);
 
     void poll(Instant now);
     Instant next_deadline() const { return wheel_.next_deadline(); }
@@ -126,6 +174,18 @@ private:
         Instant fin_time = Instant::never();  // stack time (timers), not packet time
         bool app_closed = false;              // its socket is gone: bytes are no longer kept
         PassiveStreamInfo st;
+        // What this direction's sender said (for cut-in): its SYN's options,
+        // its latest ACK (of the other direction) and window, its latest
+        // TSval, and the interface its frames arrive on.
+        std::optional<std::uint16_t> mss;
+        bool sack_ok = false, ts_ok = false;
+        bool acked = false;
+        SeqNum ack;
+        std::uint16_t win = 0;
+        bool win_syn = false;                 // win came with a SYN (unscaled, RFC 7323 2.2)
+        bool ts_seen = false;
+        std::uint32_t tsval = 0;
+        net::IfIndex ifindex = 0;
     };
     struct Flow {
         Flow(MemoryBudget& b, const PassiveConfig& c)
@@ -140,6 +200,14 @@ private:
         PassiveConnInfo info;
         Instant last_now{};                 // stack time of the latest segment (timers)
         Instant ended_at = Instant::never();
+        Instant syn_now = Instant::never();  // stack time of the client's SYN (takeover)
+        wire::TcpRepr syn;                   // the client's SYN (takeover)
+        net::L2Info syn_l2;                  // its frame
+        bool takeover = false;               // syn_takeover applies
+        // Stack time of the client's (latest) SYN, the server's first SYN-ACK
+        // and the client's ACK of it: the two sides' RTT as seen inline.
+        Instant hs[3] = {Instant::never(), Instant::never(), Instant::never()};
+        TcbId origin = 0;                    // the listener that matched the SYN
         TimerId timer = 0;
         Instant due = Instant::never();
     };
@@ -157,6 +225,7 @@ private:
     };
     struct Listener {
         std::deque<PassiveFlowId> queue;
+        bool observes = true;  // a passive listener (false: a terminating listener's watched SYNs)
     };
 
     Flow* flow(PassiveFlowId f);
@@ -196,6 +265,9 @@ private:
     TimerWheel wheel_;
     std::vector<std::uint8_t> scratch_;  // linearized chained payloads
     std::uint64_t serial_ = 0;
+    net::IfIndex cur_if_ = 0;             // the interface of the segment being processed
+    std::vector<std::uint8_t> cut_[2];     // cut-in: the bytes in flight of each direction
+    void takeover(Instant now, PassiveFlowId id, Flow& f);
 };
 
 }  // namespace uinet::tcp

@@ -21,27 +21,67 @@ void PassiveBuffer::release() {
     ranges_.clear();
     holes_.clear();
     head_ = nxt_;
+    keep_ = nxt_;
     nxt_ring_ = 0;
 }
 
-bool PassiveBuffer::ensure(std::uint64_t ring_end) {
+void PassiveBuffer::set_retain(bool on) {
+    retain_ = on;
+    if (!on) keep_ = head_;
+}
+
+void PassiveBuffer::release_to(std::uint64_t upto) {
+    keep_ = std::max(keep_, std::min(upto, head_));
+}
+
+bool PassiveBuffer::copy_range(std::uint64_t from, MutBytes dst) const {
+    const std::uint64_t end = from + dst.size();
+    if (from < keep_ || end > nxt_) return false;
+    if (!holes_.empty()) return false;  // then ring bytes and stream bytes correspond one to one
+    if (dst.empty()) return true;
+    if (cap_ == 0) return false;
+    // Ring index of `from`: rpos_ holds head_, the retained span lies before it.
+    std::size_t i;
+    if (from >= head_) {
+        i = static_cast<std::size_t>((rpos_ + (from - head_)) % cap_);
+    } else {
+        i = static_cast<std::size_t>((rpos_ + cap_ - (head_ - from) % cap_) % cap_);
+    }
+    const std::size_t first = std::min(dst.size(), cap_ - i);
+    std::memcpy(dst.data(), buf_.get() + i, first);
+    if (first < dst.size()) std::memcpy(dst.data() + first, buf_.get(), dst.size() - first);
+    return true;
+}
+
+bool PassiveBuffer::ensure(std::uint64_t ring_end_in) {
+    // The retained span (bytes read but kept) sits just before the reader.
+    const std::uint64_t kept = head_ - keep_;
+    const std::uint64_t ring_end = ring_end_in + kept;
     if (ring_end <= cap_) return true;
     std::size_t ncap = cap_ == 0 ? kInitialRing : cap_;
     while (ncap < ring_end) ncap *= 2;
-    ncap = std::min(ncap, std::max<std::size_t>(capacity_, static_cast<std::size_t>(ring_end)));
+    ncap = std::min(ncap, std::max<std::size_t>(capacity_ + static_cast<std::size_t>(kept),
+                                                static_cast<std::size_t>(ring_end)));
     if (budget_.used - cap_ + ncap > budget_.max) {
         ++budget_.refused;
         return false;
     }
     auto nbuf = std::make_unique_for_overwrite<std::uint8_t[]>(ncap);
-    // Everything held lies in ring offsets [0, extent): readable bytes, holes
-    // that keep their place, and the span of stored out-of-order bytes.
+    // Everything held lies in ring offsets [-kept, extent): retained bytes,
+    // readable bytes, holes that keep their place, and the span of stored
+    // out-of-order bytes.
     const std::uint64_t extent = ranges_.empty() ? nxt_ring_ : ring_of(ranges_.back().right);
-    if (extent > 0 && cap_ > 0) copy_out(0, {nbuf.get(), static_cast<std::size_t>(extent)});
+    if (extent + kept > 0 && cap_ > 0) {
+        const std::size_t n = static_cast<std::size_t>(extent + kept);
+        const std::size_t i = static_cast<std::size_t>((rpos_ + cap_ - kept % cap_) % cap_);
+        const std::size_t first = std::min(n, cap_ - i);
+        std::memcpy(nbuf.get(), buf_.get() + i, first);
+        if (first < n) std::memcpy(nbuf.get() + first, buf_.get(), n - first);
+    }
     budget_.used += ncap - cap_;
     buf_ = std::move(nbuf);
     cap_ = ncap;
-    rpos_ = 0;
+    rpos_ = static_cast<std::size_t>(kept);
     return true;
 }
 
@@ -261,6 +301,7 @@ PassiveRead PassiveBuffer::read(MutBytes dst, bool stop_at_hole) {
             head_ += h.len;
             if (cap_ > 0) rpos_ = static_cast<std::size_t>((rpos_ + h.ring) % cap_);
             nxt_ring_ -= h.ring;
+            keep_ = head_;  // a retained span never spans a hole
             if (stop_at_hole) {
                 out.hole_len = h.len;
                 out.hole_offset = h.offset;
@@ -277,6 +318,7 @@ PassiveRead PassiveBuffer::read(MutBytes dst, bool stop_at_hole) {
         nxt_ring_ -= k;
         out.bytes += k;
     }
+    if (!retain_) keep_ = head_;
     return out;
 }
 

@@ -31,6 +31,11 @@
 //    returns before a hole and, when the hole is next, consumes it and
 //    reports its offset and length (bytes = 0). Without stop_at_hole holes
 //    are skipped and only counted.
+//  * Retention (set_retain, for cut-in): bytes the reader took stay in the
+//    ring until release_to() passes them (the receiver's ACK), so that
+//    [kept(), nxt()) can still be copied out (copy_range). Reading a hole
+//    ends the retained span there. Memory is then bounded by capacity()
+//    plus the retained span (at most a window: bytes not yet acknowledged).
 //  * No exceptions; allocation only when the ring is created or grows.
 #pragma once
 
@@ -118,6 +123,15 @@ public:
     // Frees the ring (everything held is dropped; offsets stay).
     void release();
 
+    // Retention of read bytes until release_to() (see the contract).
+    void set_retain(bool on);
+    bool retaining() const { return retain_; }
+    void release_to(std::uint64_t upto);
+    std::uint64_t kept() const { return keep_; }  // first byte still held
+    // Copies [from, from + dst.size()); false unless all of it is held as
+    // data (from >= kept(), end <= nxt(), no hole in between).
+    bool copy_range(std::uint64_t from, MutBytes dst) const;
+
 private:
     struct Range {
         std::uint64_t left, right;
@@ -147,6 +161,8 @@ private:
     std::vector<Range> ranges_;
     std::deque<PassiveHole> holes_;
     std::uint64_t holes_made_ = 0, hole_bytes_ = 0;
+    bool retain_ = false;
+    std::uint64_t keep_ = 0;       // retained span [keep_, head_), in the ring just before rpos_
 };
 
 }  // namespace uinet::tcp

@@ -38,6 +38,14 @@ struct PassiveConfig {
     // Verify TCP checksums (off for captures made on a host with checksum
     // offload, where outgoing frames carry partial checksums).
     bool verify_checksums = true;
+    // Cut-in (inline position): keep each direction's bytes until the other
+    // side acknowledges them, not only until they are read, so that an
+    // active Tcb can take over the bytes still in flight (docs/passive.md).
+    bool retain_unacked = false;
+    // Take over a handshake the server does not answer: if no SYN-ACK was
+    // seen this long (packet time) after the client's SYN, the stack answers
+    // the client itself as the server (zero: off). Only on an inline stack.
+    Duration syn_takeover = Duration::zero();
 };
 
 // How an observed stream (or connection) ended.
@@ -49,6 +57,8 @@ enum class PassiveEnd : std::uint8_t {
     capture_end,  // the input ended (PassiveEngine::finish)
     replaced,     // a new connection (new SYN) took the 4-tuple
     listener_closed,
+    cut_in,       // the stack took the connection over (TcpSockets::cut_in)
+    taken_over,   // the server did not answer the SYN: the stack did (syn_takeover)
 };
 const char* to_string(PassiveEnd e);
 
@@ -74,7 +84,7 @@ struct PassiveStreamInfo {
     X(duplicate_bytes) X(late_bytes) X(inconsistent_segments) X(inconsistent_bytes)              \
     X(out_of_window_bytes) X(holes) X(hole_bytes) X(forced_holes) X(ack_holes) X(timeout_holes) \
     X(overrun_bytes) X(no_flow) X(unsynced_bytes) X(rst_ignored) X(ack_ignored) X(syn_ignored) X(memory_refused)  \
-    X(data_after_fin)
+    X(data_after_fin) X(cut_ins) X(takeovers) X(observe_only_flows)
 
 struct PassiveCounters {
 #define UINET_X(name) std::uint64_t name = 0;

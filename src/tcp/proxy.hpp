@@ -35,7 +35,11 @@ struct ConnL2 {
     bool operator==(const ConnL2&) const = default;
 };
 
-enum class SynVerdict : std::uint8_t { accept, reject_rst, reject_silent, defer };
+// accept_passive: watch instead of terminating (inline position only): the
+// SYN is passed on to the server's side unchanged and the connection is
+// observed as a passive pair, queued on the same listener for
+// TcpSockets::accept_passive (docs/proxy.md, docs/passive.md).
+enum class SynVerdict : std::uint8_t { accept, reject_rst, reject_silent, defer, accept_passive };
 const char* to_string(SynVerdict v);
 
 // A deferred SYN: generation (high 32 bits) and slot + 1 (low 32). 0 = none.

@@ -22,6 +22,7 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <optional>
 
 #include "base/seq.hpp"
 #include "base/time.hpp"
@@ -71,6 +72,27 @@ public:
     virtual void mem_adjust(std::ptrdiff_t /*delta*/) {}
     virtual bool mem_pressure() const { return false; }
     virtual void mem_wait(Tcb& /*tcb*/) {}
+};
+
+// The state of an observed connection that a Tcb adopts at cut-in
+// (tcb_adopt.cpp, docs/passive.md): the Tcb continues the connection as
+// the endpoint it impersonates ("we"), facing the other one ("the peer").
+struct AdoptState {
+    SeqNum iss, irs;                  // our ISN (the impersonated endpoint's), the peer's
+    SeqNum snd_una;                   // the peer's latest ACK
+    SeqNum snd_nxt;                   // one past the highest byte we (the impersonated endpoint) sent
+    std::uint32_t snd_wnd = 0;        // the peer's latest window, scaled
+    SeqNum rcv_nxt;                   // one past the peer's in-order bytes
+    SeqNum last_ack;                  // the impersonated endpoint's latest ACK
+    std::uint32_t rcv_wnd = 0;        // ... and the window it advertised with it, scaled
+    std::optional<std::uint16_t> snd_mss, rcv_mss;       // MSS options of the peer's SYN, of ours
+    std::optional<std::uint8_t> snd_wscale, rcv_wscale;  // window scales of the peer's SYN, of ours
+    bool sack = false;                // both SYNs carried SACK-permitted
+    bool timestamps = false;          // both SYNs carried timestamps
+    std::uint32_t ts_last = 0;        // the impersonated endpoint's latest TSval
+    std::uint32_t ts_recent = 0;      // the peer's latest TSval
+    Bytes unacked;                    // [snd_una, snd_nxt): ours, not yet acknowledged
+    Duration rtt{};                   // observed round trip to the peer (zero: unknown)
 };
 
 // Why a connection ended, as errno values for SO_ERROR.
@@ -158,6 +180,13 @@ public:
     // SYN rebuilt from the cookie) had been answered with SYN-ACK `iss`,
     // nothing sent; the returning ACK is then given to input().
     void accept_cookie(Instant now, SeqNum iss, std::uint16_t mss, const wire::TcpRepr& syn);
+    // Cut-in (tcb_adopt.cpp): ESTABLISHED at once with an observed
+    // connection's state; nothing is sent. route_mss caps what we send.
+    void adopt(Instant now, const AdoptState& st, std::uint16_t route_mss);
+    // RSTs for an adopted connection the application does not keep: at
+    // SND.NXT and, if different, SND.UNA, so that a receiver that takes
+    // only an exact RCV.NXT (RFC 5961 3.2) finds one; then CLOSED.
+    void reset_adopted(Instant now);
     // What a listener's connections announce in their SYN-ACK: the window
     // shift (before negotiation), the unscaled window, the MSS for a route MSS.
     std::uint8_t passive_wscale() const { return cfg_.window_scaling ? wscale_for(wscale_basis()) : 0; }

@@ -300,8 +300,16 @@ net::Delivery TcpLayer::on_ipv4(Instant now, const net::Ipv4Rx& rx, Packet paylo
         return net::Delivery::dropped;
     }
     ConnKey key{rx.dst, rx.src, seg.dst_port, seg.src_port, rx_vlan(rx.l2)};
-    if (passive_ && passive_->input(now, rx, seg, payload, hlen, len, key)) return net::Delivery::delivered;
+    if (rx.observe) {
+        // A bridged frame's copy (inline position): watched or nothing.
+        if (passive_ && passive_->input(now, rx, seg, payload, hlen, len, key)) return net::Delivery::delivered;
+        ++ctr_.observe_dropped;
+        return net::Delivery::dropped;
+    }
     TcbId* idp = key.vlan != VlanIds::kUnknown ? conns_.find(key) : nullptr;
+    // A connection of ours (one that cut in, for one) goes before the
+    // passive engine's listeners.
+    if (!idp && passive_ && passive_->input(now, rx, seg, payload, hlen, len, key)) return net::Delivery::delivered;
     if (idp) {
         TcbId id = *idp;
         Tcb* t = tcb(id);

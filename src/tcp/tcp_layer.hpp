@@ -31,6 +31,12 @@
 //  * Passive receive (tcp/passive.hpp, docs/passive.md): once a listener
 //    is made passive, a PassiveEngine sees every segment first and takes
 //    those of the connections it observes; it never sends.
+//  * Inline position and cut-in (tcp_cutin.cpp, docs/passive.md): frames
+//    marked observe-only (bridged copies) reach the passive engine and
+//    nothing else; cut_in() turns a watched flow into two promiscuous
+//    connections adopted in ESTABLISHED (Tcb::adopt), one impersonating
+//    each endpoint towards the other; a connection of the table goes
+//    before the passive engine's listeners.
 //  * SYN floods (RFC 4987): SYN-RECEIVED connections are bounded per
 //    listener (syn_backlog) and per stack (max_syn_received); past either,
 //    SYNs get SYN cookies (syn_cookie.hpp) and the ACK that returns a valid
@@ -145,6 +151,20 @@ public:
     bool passive(TcbId id) const { return passive_ && passive_->is_listener(id); }
     PassiveEngine* passive_engine() { return passive_.get(); }
     const PassiveEngine* passive_engine() const { return passive_.get(); }
+
+    // --- inline position and cut-in (tcp_cutin.cpp, docs/passive.md) ---
+    // Would the passive engine watch this segment (a flow's, or a client's
+    // SYN that a passive listener matches)? Read-only, for first-look hooks.
+    bool observes(Endpoint src, Endpoint dst, const wire::VlanStack& vlans, bool syn_only) const;
+    // Would a terminating (not passive) listener take this SYN? Read-only.
+    bool terminates(Endpoint src, Endpoint dst, const wire::VlanStack& vlans) const;
+    // Converts an observed flow into active Tcbs: to_client impersonates the
+    // server (sent out the client's interface with the server's MAC), and
+    // to_server the client. A side reset by `mode` is 0.
+    struct CutInTcbs {
+        TcbId to_client = 0, to_server = 0;
+    };
+    Result<CutInTcbs, CutInError> cut_in(Instant now, PassiveFlowId f, CutInMode mode);
 
     // --- net/ ---
     net::Delivery on_ipv4(Instant now, const net::Ipv4Rx& rx, Packet payload) override;
@@ -299,6 +319,17 @@ private:
     void on_deferral_timeout(Instant now, SynHandle h);
     void drop_deferrals(TcbId listener);
     void enforce_time_wait_budget();
+    // Inline position (tcp_cutin.cpp).
+    PassiveEngine& ensure_passive();
+    TcbId make_adopted(Instant now, ConnKey key, const net::L2Info& tx_l2, net::IfIndex ifindex,
+                       const AdoptState& st);
+    // SynVerdict::accept_passive: the SYN goes on to the server's side and
+    // the flow is watched.
+    void watch_syn(Instant now, TcbId lid, const ConnKey& key, const wire::TcpRepr& syn, const net::L2Info& l2,
+                   net::IfIndex ifindex);
+    // PassiveConfig::syn_takeover: answer the client's SYN as the server.
+    void takeover_syn(Instant now, TcbId lid, const ConnKey& key, const wire::TcpRepr& syn, const net::L2Info& l2,
+                      net::IfIndex ifindex);
 
     net::NetLayer& net_;
     Random& random_;

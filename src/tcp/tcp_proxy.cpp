@@ -31,6 +31,7 @@ const char* to_string(SynVerdict v) {
         case SynVerdict::reject_rst: return "reject_rst";
         case SynVerdict::reject_silent: return "reject_silent";
         case SynVerdict::defer: return "defer";
+        case SynVerdict::accept_passive: return "accept_passive";
     }
     return "?";
 }
@@ -177,6 +178,7 @@ TcpLayer::FilterOutcome TcpLayer::run_syn_filter(Instant now, TcbId lid, const C
             ++ctr_.synf_defer_overflow;
             v = f->cfg.overflow_verdict;
             break;
+        case SynVerdict::accept_passive: ++ctr_.synf_accept_passive; break;
     }
     if (v == SynVerdict::accept) return FilterOutcome::create;
     apply_verdict(now, v, lid, key, seg, l2, rx.ifindex, mirror);
@@ -198,6 +200,7 @@ void TcpLayer::apply_verdict(Instant now, SynVerdict v, TcbId lid, const ConnKey
         }
         case SynVerdict::reject_silent:
         case SynVerdict::defer: break;
+        case SynVerdict::accept_passive: watch_syn(now, lid, key, seg, l2, ifindex); break;
     }
 }
 
@@ -268,6 +271,7 @@ Result<void, VerdictError> TcpLayer::deliver_syn_verdict(Instant now, SynHandle 
         case SynVerdict::reject_rst: ++ctr_.synf_deferred_reject_rst; break;
         case SynVerdict::reject_silent: ++ctr_.synf_deferred_reject_silent; break;
         case SynVerdict::defer: break;
+        case SynVerdict::accept_passive: ++ctr_.synf_accept_passive; break;
     }
     apply_verdict(now, v, lid, key, syn, l2, ifindex, mirror);
     reap();
