@@ -49,29 +49,31 @@ struct ConfigRow {
     void (*apply)(tcp::TcpConfig&);
 };
 
-// The compared configurations. TODO(lead, after merging the RACK-TLP
-// branch): add `c.rack = c.tlp = false;` to the first three rows (the new
-// fields default to true) and enable the fourth.
+// The compared configurations: the first three use only the loss recovery
+// of RFC 5681/6582/6675 (RACK-TLP, PRR and undo off); the last is the
+// default stack (SACK, RACK-TLP, PRR, undo, CUBIC with HyStart++).
+void rfc6675_only(tcp::TcpConfig& c) { c.rack = c.tlp = c.prr = c.undo = false; }
+
 const ConfigRow kConfigs[] = {
     {"NewReno", [](tcp::TcpConfig& c) {
+         rfc6675_only(c);
          c.sack = false;
          c.congestion_control = tcp::CcAlgorithm::newreno;
      }},
     {"NewReno+SACK", [](tcp::TcpConfig& c) {
+         rfc6675_only(c);
          c.sack = true;
          c.congestion_control = tcp::CcAlgorithm::newreno;
      }},
     {"CUBIC+SACK", [](tcp::TcpConfig& c) {
+         rfc6675_only(c);
          c.sack = true;
          c.congestion_control = tcp::CcAlgorithm::cubic;
      }},
-    // TODO(lead): enable after merging TcpConfig::rack / TcpConfig::tlp.
-    // {"SACK+RACK-TLP+CUBIC", [](tcp::TcpConfig& c) {
-    //      c.sack = true;
-    //      c.congestion_control = tcp::CcAlgorithm::cubic;
-    //      c.rack = true;
-    //      c.tlp = true;
-    //  }},
+    {"SACK+RACK-TLP+CUBIC", [](tcp::TcpConfig& c) {
+         c.sack = c.rack = c.tlp = c.prr = c.undo = true;
+         c.congestion_control = tcp::CcAlgorithm::cubic;
+     }},
 };
 
 struct LossModel {

@@ -84,6 +84,10 @@ void Tcb::adopt(Instant now, const AdoptState& st, std::uint16_t route_mss) {
     last_send_ = now;
     ++ctr_.adopted;
     enter_established(now);
+    // RACK (RFC 8985) needs a send time for every byte in flight: the
+    // adopted ones count as sent now (conservative: they are not deemed
+    // lost before a reordering window past this instant).
+    if (sent_.active() && snd_una_ < snd_max_) sent_.append(snd_una_, snd_max_, now, payload_mss());
     if (snd_una_ != snd_max_) arm_rto(now);
 }
 

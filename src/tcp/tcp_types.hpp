@@ -149,7 +149,7 @@ struct TcpConfig {
     X(autotune_rcv_grows) X(autotune_snd_grows) X(mem_pressure_entered) X(mem_trims)             \
     X(mem_limit_drops) X(mem_send_blocked)                                                        \
     X(rack_losses) X(rack_timer_fired) X(tlp_probes) X(tlp_recoveries) X(prr_recoveries)         \
-    X(spurious_rtos) X(spurious_fast_rexmits) X(undos) X(dsacks_rcvd)                                       \
+    X(spurious_rtos) X(spurious_fast_rexmits) X(undos) X(dsacks_rcvd)                             \
     X(observe_dropped) X(adopted) X(cutins) X(cutin_not_ready) X(cutin_failed) X(cutin_resets)   \
     X(synf_accept_passive) X(syn_takeovers)
 
