@@ -332,10 +332,16 @@ private:
     void mem_sync();
     struct TraceMark {
         SeqNum una;
-        bool recovery;
         std::uint32_t dupacks;
     };
-    TraceMark trace_mark() const { return {snd_una_, in_recovery_, dupacks_}; }
+    TraceMark trace_mark() const { return {snd_una_, dupacks_}; }
+    // Enters or leaves loss recovery (every path: duplicate ACKs, SACK,
+    // RACK, its timer, the RTO); the trace sees each change once.
+    void set_recovery(Instant now, bool on) {
+        if (in_recovery_ == on) return;
+        in_recovery_ = on;
+        if (trace_) trace_event(now, on ? TraceEvent::recovery_enter : TraceEvent::recovery_exit);
+    }
     void trace_after_ack(Instant now, TraceMark before);
     void trace_event(Instant now, TraceEvent e, SeqNum seq = {}, std::uint32_t len = 0);
     static std::uint32_t len32(std::size_t n) { return static_cast<std::uint32_t>(n); }
@@ -372,8 +378,8 @@ private:
     void prr_start();
     void prr_on_ack();
     void undo_arm(bool rto, Instant now);
-    void undo_on_ack(const wire::TcpRepr& seg);
-    void undo_now();
+    void undo_on_ack(Instant now, const wire::TcpRepr& seg);
+    void undo_now(Instant now);
 
     TcbId id_;
     ConnKey key_;

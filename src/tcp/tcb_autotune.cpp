@@ -156,7 +156,6 @@ void Tcb::trace_event(Instant now, TraceEvent e, SeqNum seq, std::uint32_t len) 
 }
 
 void Tcb::trace_after_ack(Instant now, TraceMark before) {
-    if (!before.recovery && in_recovery_) trace_event(now, TraceEvent::recovery_enter);
     if (snd_una_ > before.una) {
         // Data bytes only: the ACK of our SYN takes one number.
         const SeqNum from = before.una == iss_ ? iss_ + 1 : before.una;
@@ -165,7 +164,6 @@ void Tcb::trace_after_ack(Instant now, TraceMark before) {
     } else if (dupacks_ > before.dupacks) {
         trace_event(now, TraceEvent::dupack);
     }
-    if (before.recovery && !in_recovery_) trace_event(now, TraceEvent::recovery_exit);
 }
 
 const char* to_string(TraceEvent e) {

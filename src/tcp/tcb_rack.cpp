@@ -224,7 +224,7 @@ bool Tcb::rack_next_lost(SeqNum& seq, std::uint32_t& len) const {
 void Tcb::rack_enter_recovery(Instant now) {
     snd_nxt_ = snd_max_;
     recover_ = snd_max_;  // RecoveryPoint = HighData (RFC 6675 section 5)
-    in_recovery_ = true;
+    set_recovery(now, true);
     ++ctr_.sack_recoveries;
     ++ctr_.fast_retransmits;
     undo_arm(false, now);
@@ -248,7 +248,7 @@ void Tcb::on_rack_timer(Instant now) {
 }
 
 void Tcb::rack_after_ack(Instant now, const wire::TcpRepr& seg, bool new_ack) {
-    if (cfg_.undo) undo_on_ack(seg);
+    if (cfg_.undo) undo_on_ack(now, seg);
     if (rack_on() && snd_una_ != snd_max_) {
         const bool lost = rack_detect_loss(now);
         if (lost && !in_recovery_ && snd_una_ >= recover_) rack_enter_recovery(now);
@@ -372,7 +372,7 @@ void Tcb::undo_arm(bool rto, Instant now) {
     undo_seq_ = snd_una_;
 }
 
-void Tcb::undo_on_ack(const wire::TcpRepr& seg) {
+void Tcb::undo_on_ack(Instant now, const wire::TcpRepr& seg) {
     if (!rack_.undo_armed || rack_.undo_retrans == 0) return;
     if (ts_ok_) {
         // Eifel (RFC 3522 3.2): only the first ACK past the retransmitted
@@ -380,7 +380,7 @@ void Tcb::undo_on_ack(const wire::TcpRepr& seg) {
         if (!(seg.ack > undo_seq_)) return;
         const bool echo = seg.options.timestamps && seg.options.timestamps->second != 0;
         if (echo && static_cast<std::int32_t>(seg.options.timestamps->second - rack_.undo_tsval) < 0) {
-            undo_now();
+            undo_now(now);
             return;
         }
         rack_.undo_armed = false;
@@ -392,10 +392,10 @@ void Tcb::undo_on_ack(const wire::TcpRepr& seg) {
     const std::uint32_t mss = std::max<std::uint32_t>(payload_mss(), 1);
     const std::uint32_t len = static_cast<std::uint32_t>(ack_dsack_block_.right - ack_dsack_block_.left);
     rack_.undo_dsacked += std::max<std::uint32_t>((len + mss - 1) / mss, 1);
-    if (rack_.undo_dsacked >= rack_.undo_retrans) undo_now();
+    if (rack_.undo_dsacked >= rack_.undo_retrans) undo_now(now);
 }
 
-void Tcb::undo_now() {
+void Tcb::undo_now(Instant now) {
     ++ctr_.undos;
     if (rack_.undo_rto)
         ++ctr_.spurious_rtos;
@@ -414,7 +414,7 @@ void Tcb::undo_now() {
         snd_nxt_ = snd_max_;
         rtt_.reset_backoff();
     }
-    in_recovery_ = false;
+    set_recovery(now, false);
     dupacks_ = 0;
     recover_ = snd_una_;
     lost_below_ = high_rxt_ = snd_una_;

@@ -31,7 +31,7 @@ void Tcb::on_dupack(Instant now) {
     // "recover" starts at ISS (set when the connection opens).
     if (dupacks_ == 3 && snd_una_ > recover_) {
         recover_ = snd_max_;
-        in_recovery_ = true;
+        set_recovery(now, true);
         undo_arm(false, now);
         cc_->on_enter_recovery(in_flight());
         ++ctr_.fast_retransmits;
@@ -44,7 +44,7 @@ void Tcb::on_new_ack(Instant now, std::uint32_t acked, std::uint32_t flight_befo
     if (in_recovery_) {
         if (snd_una_ >= recover_) {
             // Full acknowledgment (RFC 6582 3.2 step 3).
-            in_recovery_ = false;
+            set_recovery(now, false);
             dupacks_ = 0;
             cc_->on_exit_recovery(in_flight());
             // RFC 8985 6.2 step 4: a D-SACK-widened reo_wnd lasts 16 recoveries.

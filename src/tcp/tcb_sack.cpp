@@ -105,7 +105,7 @@ void Tcb::sack_enter_recovery(Instant now) {
     const std::uint32_t mss = payload_mss();
     snd_nxt_ = snd_max_;
     recover_ = snd_max_;  // RecoveryPoint = HighData
-    in_recovery_ = true;
+    set_recovery(now, true);
     ++ctr_.sack_recoveries;
     ++ctr_.fast_retransmits;
     undo_arm(false, now);

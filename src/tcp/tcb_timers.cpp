@@ -143,7 +143,7 @@ void Tcb::on_rto(Instant now) {
     rack_.tlp_in_flight = false;
     undo_arm(true, now);
     cc_->on_rto(in_flight());
-    in_recovery_ = false;
+    set_recovery(now, false);
     dupacks_ = 0;
     recover_ = snd_max_;
     snd_nxt_ = snd_una_;  // the FIN, if it was sent, goes again with the last byte
