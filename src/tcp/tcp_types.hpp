@@ -61,10 +61,10 @@ struct TcpConfig {
     // Buffer autotuning (tcb_autotune.cpp; docs/architecture.md "Buffer
     // memory"): the receive buffer grows per RTT to twice what the
     // application consumed (Linux's dynamic right-sizing), the send buffer
-    // to twice cwnd, up to these bounds. Off by default: on, the SYN's
-    // window scale is chosen for rcvbuf_max. An explicit SO_SNDBUF/SO_RCVBUF
-    // turns it off for that socket.
-    bool autotune = false;
+    // to twice cwnd, up to these bounds. On by default (as Linux); the
+    // SYN's window scale is then chosen for rcvbuf_max. An explicit
+    // SO_SNDBUF/SO_RCVBUF turns it off for that socket.
+    bool autotune = true;
     std::size_t sndbuf_max = 4 * 1024 * 1024;
     std::size_t rcvbuf_max = 6 * 1024 * 1024;
     // Bytes of socket buffers (both directions, all connections) the stack

@@ -386,10 +386,13 @@ struct ScriptOptions {
     std::uint64_t seed = 1;
     StackOptions stack = small_stack();  // net.blackhole is overridden by `blackhole`
     // A smaller pool, and learnt ARP entries that last a day so that long
-    // scripts (TCP timers) see no ARP traffic they did not ask for.
+    // scripts (TCP timers) see no ARP traffic they did not ask for. Fixed
+    // socket buffers: scripts spell out exact windows and window scales
+    // (autotuning has its own sims, tests/sim/autotune).
     static StackOptions small_stack() {
         StackOptions o;
         o.name = "script";
+        o.tcp.autotune = false;
         o.pool.count = 1024;
         o.net.arp.reachable = Duration::seconds(86400);
         return o;
