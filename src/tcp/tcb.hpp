@@ -306,7 +306,7 @@ private:
     void rtt_sample(Instant now, std::uint32_t tsecr);
     void take_rtt_sample(Instant now, Duration rtt);  // RttEstimator and the CC (HyStart++)
     void ecn_input(Instant now, const wire::TcpRepr& seg, std::uint8_t ecn);  // RFC 3168 6.1.3 / 6.1.5
-    void ecn_on_ack(const wire::TcpRepr& seg);                                 // RFC 3168 6.1.2
+    void ecn_on_ack(Instant now, const wire::TcpRepr& seg);                                 // RFC 3168 6.1.2
     std::uint32_t pacing_quantum(std::uint32_t mss) const;
     SeqNum rcv_nxt() const;
     std::uint32_t rcv_window() const;

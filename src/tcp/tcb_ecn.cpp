@@ -36,7 +36,7 @@ void Tcb::ecn_input(Instant now, const wire::TcpRepr& seg, std::uint8_t ecn) {
     }
 }
 
-void Tcb::ecn_on_ack(const wire::TcpRepr& seg) {
+void Tcb::ecn_on_ack(Instant now, const wire::TcpRepr& seg) {
     if (seg.flags & TcpFlags::syn) return;
     ++ctr_.ece_rcvd;
     if (in_recovery_ || seg.ack <= ecn_recover_ || seg.ack <= recover_) return;
@@ -45,6 +45,7 @@ void Tcb::ecn_on_ack(const wire::TcpRepr& seg) {
     cc_->on_ecn(in_flight());
     cwr_pending_ = true;
     ++ctr_.ecn_reductions;
+    if (trace_) trace_event(now, TraceEvent::ecn);
 }
 
 }  // namespace uinet::tcp

@@ -500,7 +500,7 @@ bool Tcb::process_ack(Instant now, const wire::TcpRepr& seg, std::size_t len) {
         sack_process(seg);  // RFC 6675: the scoreboard (tcb_sack.cpp)
         rack_on_ack(now, seg, sacked_before);  // RACK, D-SACK, DeliveredData (tcb_rack.cpp)
     }
-    if (ecn_ok_ && (seg.flags & TcpFlags::ece)) ecn_on_ack(seg);  // RFC 3168 6.1.2 (tcb_ecn.cpp)
+    if (ecn_ok_ && (seg.flags & TcpFlags::ece)) ecn_on_ack(now, seg);  // RFC 3168 6.1.2 (tcb_ecn.cpp)
     if (seg.ack == snd_una_) {
         // RFC 5681 section 2: a duplicate ACK carries no data, no window
         // change, and arrives while data is outstanding. An ACK that

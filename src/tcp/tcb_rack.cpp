@@ -280,6 +280,7 @@ void Tcb::on_pto(Instant now) {
     const std::uint32_t mss = payload_mss();
     rack_.tlp_in_flight = true;
     ++ctr_.tlp_probes;
+    if (trace_) trace_event(now, TraceEvent::tlp);
     // 7.3: new data if there is some and the peer's window admits it...
     snd_nxt_ = snd_max_;
     const std::size_t avail = data_to_send();

@@ -28,8 +28,8 @@ enum class TraceEvent : std::uint8_t {
     retransmit,      // any other retransmitted segment (RTO go-back-N, partial ACK)
     established,     // the handshake completed
     closed,          // the connection ended
-    tlp,             // tail-loss probe (RACK-TLP; reserved)
-    ecn,             // ECN congestion signal (reserved)
+    tlp,             // a tail-loss probe was sent (RFC 8985 section 7)
+    ecn,             // an ECN-Echo reduced the window (RFC 3168 6.1.2)
 };
 const char* to_string(TraceEvent e);
 

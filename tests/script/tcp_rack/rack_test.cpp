@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "sack_script.hpp"
+#include "tcp/trace.hpp"
 
 using namespace uinet;
 using namespace uinet::test;
@@ -125,7 +126,18 @@ TEST(ScriptTcpRack, TailLossProbeSendsNewData) {
 }
 
 TEST(ScriptTcpRack, TailLossProbeResendsTheLastSegment) {
+    // The connection's trace sees the probe, then the recovery it starts
+    // (the sink outlives the script's connections).
+    struct : tcp::TraceSink {
+        std::vector<tcp::TraceEvent> events;
+        void trace(const tcp::TraceRecord& r) override {
+            if (r.event == tcp::TraceEvent::tlp || r.event == tcp::TraceEvent::recovery_enter ||
+                r.event == tcp::TraceEvent::recovery_exit || r.event == tcp::TraceEvent::rto)
+                events.push_back(r.event);
+        }
+    } rec;
     Script s;
+    s.stack().tcp_layer().set_trace(&rec);
     sack_conn(s, 10);
     // S8 and S9 outstanding, no new data: the probe is S9 at 58 + 96 ms.
     s.at(ms(58)).inject(ack(s, 8));
@@ -140,6 +152,8 @@ TEST(ScriptTcpRack, TailLossProbeResendsTheLastSegment) {
     s.at(sec(2)).expect_nothing();
     EXPECT_EQ(s.counter("tcp.rto_expired"), 0u);
     EXPECT_EQ(s.counter("tcp.sack_recoveries"), 1u);
+    EXPECT_EQ(rec.events, (std::vector<tcp::TraceEvent>{tcp::TraceEvent::tlp, tcp::TraceEvent::recovery_enter,
+                                                        tcp::TraceEvent::recovery_exit}));
 }
 
 TEST(ScriptTcpRack, ProbeThatRepairedALossReducesCwnd) {
