@@ -6,14 +6,12 @@
 
 #include <cstdio>
 
-#include "sim_pair.hpp"
+#include "sim_transfer.hpp"
 
 using namespace uinet;
 using namespace uinet::test;
 
 namespace {
-
-std::uint8_t byte_at(std::uint64_t i) { return static_cast<std::uint8_t>((i * 131 + 9) % 251); }
 
 struct RunResult {
     bool ok = false;
@@ -24,58 +22,12 @@ struct RunResult {
 
 // a connects to b and sends `bytes`, then closes; b checks every byte.
 RunResult transfer(SimPair& p, std::uint64_t bytes, Duration limit) {
+    const Transfer t = run_transfer(p, bytes, 9, limit);
     RunResult res;
-    TcpSockets& sa = p.a->tcp();
-    TcpSockets& sb = p.b->tcp();
-    SocketId lst = *sb.open();
-    EXPECT_TRUE(sb.bind(lst, {Ipv4Addr::any(), Port(80)}));
-    EXPECT_TRUE(sb.listen(lst, 4));
-    std::uint64_t sent = 0, received = 0;
-    bool corrupt = false, eof = false, closed = false;
-    std::vector<std::uint8_t> buf(65536);
-    auto drain = [&](SocketId id) {
-        for (;;) {
-            auto r = sb.recv(p.clock.now(), id, buf);
-            if (!r) return;
-            if (*r == 0) {
-                eof = true;
-                sb.close(p.clock.now(), id);
-                return;
-            }
-            for (std::size_t i = 0; i < *r; ++i) corrupt |= buf[i] != byte_at(received + i);
-            received += *r;
-        }
-    };
-    sb.set_upcall(lst, [&](SocketId id, std::uint32_t) {
-        while (auto c = sb.accept(id)) {
-            sb.set_upcall(*c, [&](SocketId s, std::uint32_t) { drain(s); });
-            drain(*c);
-        }
-    });
-    SocketId cli = *sa.open();
-    const Instant start = p.clock.now();
-    EXPECT_TRUE(sa.connect(p.clock.now(), cli, {p.ip_b, Port(80)}));
-    std::vector<std::uint8_t> chunk(16384);
-    sa.set_upcall(cli, [&](SocketId id, std::uint32_t ev) {
-        if (!(ev & event::writable)) return;
-        while (sent < bytes) {
-            const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(chunk.size(), bytes - sent));
-            for (std::size_t i = 0; i < n; ++i) chunk[i] = byte_at(sent + i);
-            auto r = sa.send(p.clock.now(), id, {chunk.data(), n});
-            if (!r || *r == 0) return;
-            sent += *r;
-        }
-        if (!closed) {
-            closed = true;
-            sa.close(p.clock.now(), id);
-        }
-    });
-    p.run_until([&] { return eof; }, limit);
-    res.ok = eof && received == bytes && !corrupt;
-    res.took = p.clock.now() - start;
+    res.ok = t.ok();
+    res.took = t.took;
     res.a = p.a->tcp_layer().counters();
     res.b = p.b->tcp_layer().counters();
-    sb.close(p.clock.now(), lst);
     return res;
 }
 
