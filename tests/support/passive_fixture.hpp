@@ -16,6 +16,26 @@ namespace uinet::test {
 
 using wire::TcpFlags;
 
+// A stack counter by section and name (all ones when there is none).
+inline std::uint64_t stack_counter(const Stack& stack, const std::string& sec, const std::string& name) {
+    std::uint64_t v = ~std::uint64_t{0};
+    stack.visit_counters([&](const char* s, const char* n, std::uint64_t x) {
+        if (sec == s && name == n) v = x;
+    });
+    return v;
+}
+
+// Everything a socket has to read now, up to EOF (passive: holes skipped).
+inline std::string drain_socket(TcpSockets& tcp, Instant now, SocketId id) {
+    std::string out;
+    std::uint8_t buf[4096];
+    while (auto n = tcp.recv(now, id, buf)) {
+        if (*n == 0) break;
+        out.append(reinterpret_cast<const char*>(buf), *n);
+    }
+    return out;
+}
+
 inline Frame tcp_frame(const MacAddr& smac, const MacAddr& dmac, Ipv4Addr src, Ipv4Addr dst, std::uint16_t sport,
                        std::uint16_t dport, std::uint32_t seq, std::uint32_t ack, std::uint8_t flags,
                        const Frame& payload, std::optional<std::uint8_t> wscale = std::nullopt,
@@ -100,22 +120,10 @@ struct PassiveStack {
         stack->poll(clock.now());
     }
     std::uint64_t counter(const std::string& sec, const std::string& name) const {
-        std::uint64_t v = ~std::uint64_t{0};
-        stack->visit_counters([&](const char* s, const char* n, std::uint64_t x) {
-            if (sec == s && name == n) v = x;
-        });
-        return v;
+        return stack_counter(*stack, sec, name);
     }
     // Everything readable now, holes skipped.
-    std::string drain(SocketId id) {
-        std::string out;
-        std::uint8_t buf[4096];
-        while (auto n = tcp().recv(clock.now(), id, buf)) {
-            if (*n == 0) break;
-            out.append(reinterpret_cast<const char*>(buf), *n);
-        }
-        return out;
-    }
+    std::string drain(SocketId id) { return drain_socket(tcp(), clock.now(), id); }
 };
 
 inline Frame bytes_of(std::string_view s) { return Frame(s.begin(), s.end()); }

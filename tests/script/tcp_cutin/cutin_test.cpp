@@ -12,6 +12,7 @@
 
 #include "frames.hpp"
 #include "host/virtual.hpp"
+#include "passive_fixture.hpp"
 #include "script_device.hpp"
 #include "stack/stack.hpp"
 #include "wire/ethernet.hpp"
@@ -146,21 +147,9 @@ struct Inline {
         return out;
     }
     std::uint64_t counter(const std::string& sec, const std::string& name) const {
-        std::uint64_t v = ~std::uint64_t{0};
-        stack->visit_counters([&](const char* s, const char* n, std::uint64_t x) {
-            if (sec == s && name == n) v = x;
-        });
-        return v;
+        return stack_counter(*stack, sec, name);
     }
-    std::string drain(SocketId id) {
-        std::string out;
-        std::uint8_t buf[4096];
-        while (auto n = tcp().recv(clock.now(), id, buf)) {
-            if (*n == 0) break;
-            out.append(reinterpret_cast<const char*>(buf), *n);
-        }
-        return out;
-    }
+    std::string drain(SocketId id) { return drain_socket(tcp(), clock.now(), id); }
 };
 
 // The client offers MSS 1400, window scale 7, SACK, timestamps; the server
