@@ -135,6 +135,26 @@ class Serve:
             self.proc.wait(timeout=10)
 
 
+def start_in(case, ns, *cmd, **kw):
+    """A Linux program in namespace `ns` (`ip netns exec` execs it, so the
+    PID is the program's); `case` kills it by that PID at cleanup if the
+    test does not stop it. stdout is discarded and stderr piped unless kw
+    says otherwise."""
+    kw.setdefault("stdout", subprocess.DEVNULL)
+    kw.setdefault("stderr", subprocess.PIPE)
+    proc = ns.popen(*cmd, **kw)
+
+    def kill():
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(timeout=10)
+        for f in (proc.stdout, proc.stderr):
+            if f:
+                f.close()
+    case.addCleanup(kill)
+    return proc
+
+
 class InteropCase(unittest.TestCase):
     """Base class: a namespace with a TAP device, removed after each test."""
 
@@ -158,19 +178,7 @@ class InteropCase(unittest.TestCase):
     def start(self, *cmd, **kw):
         """A Linux program in the namespace (`ip netns exec` execs it, so the
         PID is the program's); killed by that PID if the test does not stop it."""
-        kw.setdefault("stdout", subprocess.DEVNULL)
-        kw.setdefault("stderr", subprocess.PIPE)
-        proc = self.ns.popen(*cmd, **kw)
-
-        def kill():
-            if proc.poll() is None:
-                proc.kill()
-            proc.wait(timeout=10)
-            for f in (proc.stdout, proc.stderr):
-                if f:
-                    f.close()
-        self.addCleanup(kill)
-        return proc
+        return start_in(self, self.ns, *cmd, **kw)
 
     def wait_listening(self, port, proc, timeout=20):
         """Polls `ss -ltn` in the namespace until something listens on port;

@@ -21,7 +21,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import UINET, Namespace, nginx_conf, run  # noqa: E402
+from harness import UINET, Namespace, start_in, nginx_conf, run  # noqa: E402
 
 SERVER_IP = "198.18.0.1"
 CLIENT_IP = "198.18.0.2"
@@ -101,19 +101,7 @@ class PassiveNginx(unittest.TestCase):
             os.chmod(os.path.join(self.d, sub), 0o777)
 
     def start(self, ns, *cmd, **kw):
-        kw.setdefault("stdout", subprocess.DEVNULL)
-        kw.setdefault("stderr", subprocess.PIPE)
-        proc = ns.popen(*cmd, **kw)
-
-        def kill():
-            if proc.poll() is None:
-                proc.kill()
-            proc.wait(timeout=10)
-            for f in (proc.stdout, proc.stderr):
-                if f:
-                    f.close()
-        self.addCleanup(kill)
-        return proc
+        return start_in(self, ns, *cmd, **kw)
 
     def write(self, rel, data):
         with open(os.path.join(self.d, rel), "wb") as f:

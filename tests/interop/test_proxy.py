@@ -36,7 +36,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import UINET, Namespace, main, nginx_conf, run  # noqa: E402
+from harness import UINET, Namespace, start_in, main, nginx_conf, run  # noqa: E402
 
 CLIENT_IP = "198.18.60.1"
 SERVER_IP = "198.18.60.2"
@@ -196,19 +196,7 @@ class ProxyInterop(unittest.TestCase):
             f.write(data)
 
     def start(self, ns, *cmd, **kw):
-        kw.setdefault("stdout", subprocess.DEVNULL)
-        kw.setdefault("stderr", subprocess.PIPE)
-        proc = ns.popen(*cmd, **kw)
-
-        def kill():
-            if proc.poll() is None:
-                proc.kill()
-            proc.wait(timeout=10)
-            for f in (proc.stdout, proc.stderr):
-                if f:
-                    f.close()
-        self.addCleanup(kill)
-        return proc
+        return start_in(self, ns, *cmd, **kw)
 
     def start_proxy(self, *extra, example=False):
         if example:
