@@ -6,6 +6,7 @@ cleanup(), which runs even when the test fails. Traffic stays inside the
 namespace: the kernel side gets 198.18.0.1/24 on the TAP device and uinet
 198.18.0.2/24; the namespace has no other interface and no route out.
 """
+import hashlib
 import json
 import os
 import select
@@ -135,6 +136,15 @@ class Serve:
             self.proc.wait(timeout=10)
 
 
+def file_sha(path):
+    """SHA-256 of a file, read in 1 MiB pieces."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
+
+
 def start_in(case, ns, *cmd, **kw):
     """A Linux program in namespace `ns` (`ip netns exec` execs it, so the
     PID is the program's); `case` kills it by that PID at cleanup if the
@@ -168,6 +178,10 @@ class InteropCase(unittest.TestCase):
         self.addCleanup(self.ns.delete)
         self.addCleanup(self.tmp.cleanup)
         self.ns.add_tap()
+
+    def path(self, name):
+        """A file in the test's temporary directory."""
+        return os.path.join(self.tmp.name, name)
 
     def serve(self, *extra):
         s = Serve(self.ns, *extra)

@@ -8,20 +8,12 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import KERNEL_IP, InteropCase, main, nginx_conf  # noqa: E402
+from harness import KERNEL_IP, InteropCase, file_sha, main, nginx_conf  # noqa: E402
 
 
 
 def sha(data):
     return hashlib.sha256(data).hexdigest()
-
-
-def file_sha(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 20):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 class FetchNginx(InteropCase):

@@ -36,7 +36,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import UINET, Namespace, start_in, main, nginx_conf, run  # noqa: E402
+from harness import UINET, Namespace, file_sha, main, nginx_conf, run, start_in  # noqa: E402
 
 CLIENT_IP = "198.18.60.1"
 SERVER_IP = "198.18.60.2"
@@ -72,14 +72,6 @@ print(n / (time.monotonic() - t0))
 
 def sha(data):
     return hashlib.sha256(data).hexdigest()
-
-
-def file_sha(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 20):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def read_pcap(path):

@@ -18,7 +18,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import KERNEL_IP, UINET, UINET_IP, InteropCase, main  # noqa: E402
+from harness import KERNEL_IP, UINET, UINET_IP, InteropCase, file_sha, main  # noqa: E402
 
 MB = 1_000_000
 SIZE = 20 * MB
@@ -75,19 +75,8 @@ def pattern(n):
     return (period * (n // 251 + 1))[:n]
 
 
-def file_sha(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 20):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 class TcpLoss(InteropCase):
     tag = "los"
-
-    def path(self, name):
-        return os.path.join(self.tmp.name, name)
 
     def ss_prints_flags(self):
         """Whether `ss -tin` here shows " ts" and " sack" for a kernel-to-kernel

@@ -9,7 +9,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import KERNEL_IP, UINET, UINET_IP, InteropCase, main  # noqa: E402
+from harness import KERNEL_IP, UINET, UINET_IP, InteropCase, file_sha, main  # noqa: E402
 
 MB = 1_000_000
 
@@ -36,19 +36,8 @@ def sha(data):
     return hashlib.sha256(data).hexdigest()
 
 
-def file_sha(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 20):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 class TcpSocat(InteropCase):
     tag = "soc"
-
-    def path(self, name):
-        return os.path.join(self.tmp.name, name)
 
     def socat(self, port, *args):
         # -T: give up after 30 s without traffic, so a stuck test cannot hang.
